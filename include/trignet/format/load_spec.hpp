@@ -1,0 +1,242 @@
+#pragma once
+// Model file (JSON text) -> validated ModelSpec. Every field of format v1 is
+// checked here or in analyse(); see docs/format.md.
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trignet/config.hpp"
+#include "trignet/format/batch_json.hpp"
+#include "trignet/format/json_reader.hpp"
+#include "trignet/format/parse_layers.hpp"
+#include "trignet/graph.hpp"
+#include "trignet/model_spec.hpp"
+
+namespace trignet {
+
+namespace format {
+
+inline Preprocessing parse_preprocessing(const JsonReader& j) {
+  j.only_keys({"offset", "scale", "nan_replacement"});
+  Preprocessing p;
+  if (auto o = j.find("offset")) p.offset = o->float_array();
+  if (auto s = j.find("scale")) p.scale = s->float_array();
+  if (auto n = j.find("nan_replacement")) p.nan_replacement = n->float_array();
+  return p;
+}
+
+inline InputSpec parse_input(const JsonReader& j) {
+  j.only_keys({"name", "shape", "dtype", "variables", "preprocessing"});
+  InputSpec in;
+  in.name = j.at("name").string();
+  in.shape = j.at("shape").shape();
+  if (auto d = j.find("dtype")) {
+    const std::string dtype = d->string();
+    if (dtype != "float32")
+      d->fail("unsupported input dtype \"" + dtype + "\" (format version 1 has float32 only)");
+  }
+  if (auto v = j.find("variables")) in.variables = v->string_array();
+  if (auto p = j.find("preprocessing")) in.preprocessing = parse_preprocessing(*p);
+  return in;
+}
+
+inline OutputSpec parse_output(const JsonReader& j) {
+  j.only_keys({"name", "node", "shape", "labels"});
+  OutputSpec out;
+  out.name = j.at("name").string();
+  out.node = j.at("node").string();
+  if (auto s = j.find("shape")) out.shape = s->shape();
+  if (auto l = j.find("labels")) out.labels = l->string_array();
+  return out;
+}
+
+inline WeightTensor parse_weight(const JsonReader& j) {
+  j.only_keys({"shape", "data"});
+  WeightTensor w;
+  w.shape = j.at("shape").shape();
+  const JsonReader data = j.at("data");
+  const std::size_t expected = element_count(w.shape);
+  if (data.size() != expected)
+    data.fail("expected " + std::to_string(expected) + " values for shape " + to_string(w.shape) +
+              ", found " + std::to_string(data.size()));
+  w.values = data.float_array();
+  return w;
+}
+
+inline NodeSpec parse_node(const JsonReader& j) {
+  j.only_keys({"name", "type", "inputs", "config", "weights"});
+  NodeSpec node;
+  node.name = j.at("name").string();
+  const JsonReader type = j.at("type");
+  const std::string type_name = type.string();
+  const auto& parsers = layer_parsers();
+  auto parser = parsers.find(type_name);
+  if (parser == parsers.end())
+    type.fail("unknown layer type \"" + type_name + "\" (node '" + node.name +
+              "'; supported: " + supported_layer_types() + ")");
+  node.inputs = j.at("inputs").string_array();
+  const JsonReader cfg = j.object_or_empty("config");
+  node.params = parser->second(cfg);
+  node.config_text = cfg.json().dump();
+  if (auto weights = j.find("weights")) {
+    weights->expect_object();
+    for (auto it = weights->json().begin(); it != weights->json().end(); ++it)
+      node.weights.emplace(it.key(), parse_weight(weights->at(it.key().c_str())));
+  }
+  return node;
+}
+
+/// Test vectors need the inferred output shapes, so they are read after analyse().
+inline TestVector parse_test_vector(const JsonReader& j, const ModelSpec& spec,
+                                    const GraphInfo& info) {
+  j.only_keys({"inputs", "outputs", "tolerance"});
+  TestVector tv;
+  auto read_group = [&](const JsonReader& group, const std::vector<std::string>& names,
+                        const std::vector<Shape>& shapes, std::vector<std::vector<double>>& out) {
+    group.expect_object();
+    for (auto it = group.json().begin(); it != group.json().end(); ++it) {
+      bool known = false;
+      for (const std::string& n : names) known = known || n == it.key();
+      if (!known) group.at(it.key().c_str()).fail("not a model input or output name");
+    }
+    out.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const JsonReader values = group.at(names[i].c_str());
+      const std::size_t batch = read_batch(values, shapes[i], out[i]);
+      if (tv.batch == 0) tv.batch = batch;
+      if (batch != tv.batch)
+        values.fail("expected a batch of " + std::to_string(tv.batch) +
+                    " samples like the other entries, found " + std::to_string(batch));
+    }
+  };
+  std::vector<std::string> in_names, out_names;
+  std::vector<Shape> in_shapes, out_shapes;
+  for (const InputSpec& in : spec.inputs) {
+    in_names.push_back(in.name);
+    in_shapes.push_back(in.shape);
+  }
+  for (std::size_t o = 0; o < spec.outputs.size(); ++o) {
+    out_names.push_back(spec.outputs[o].name);
+    out_shapes.push_back(info.node_shapes[info.output_nodes[o]]);
+  }
+  read_group(j.at("inputs"), in_names, in_shapes, tv.inputs);
+  // Inputs are float32 (docs/format.md): round as a caller's float buffer would be.
+  for (auto& values : tv.inputs)
+    for (double& v : values) v = static_cast<double>(static_cast<float>(v));
+  read_group(j.at("outputs"), out_names, out_shapes, tv.outputs);
+  if (auto tol = j.find("tolerance")) {
+    tol->only_keys({"abs", "rel"});
+    if (auto a = tol->find("abs")) tv.abs_tolerance = a->number();
+    if (auto r = tol->find("rel")) tv.rel_tolerance = r->number();
+    if (tv.abs_tolerance < 0 || tv.rel_tolerance < 0)
+      tol->fail("expected non-negative tolerances");
+  }
+  return tv;
+}
+
+/// Deepest nesting accepted: model files need a handful of levels, and a limit
+/// keeps hostile files from exhausting the stack in recursive JSON code.
+inline constexpr int max_json_depth = 64;
+
+/// Parser callback that rejects deep nesting and repeated keys in an object
+/// (which nlohmann would otherwise resolve silently, last one wins).
+inline nlohmann::json::parser_callback_t strict_json_callback(const std::string& source) {
+  auto keys = std::make_shared<std::vector<std::vector<std::string>>>();
+  return [keys, source](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (depth > max_json_depth)
+      throw FormatError("trignet: " + source + ": JSON nested deeper than " +
+                        std::to_string(max_json_depth) + " levels");
+    if (event == Event::object_start) {
+      keys->emplace_back();
+    } else if (event == Event::object_end) {
+      if (!keys->empty()) keys->pop_back();
+    } else if (event == Event::key && !keys->empty()) {
+      const std::string key = parsed.get<std::string>();
+      auto& seen = keys->back();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        throw FormatError("trignet: " + source + ": duplicate key \"" + key +
+                          "\" in one JSON object (the file is ambiguous)");
+      seen.push_back(key);
+    }
+    return true;
+  };
+}
+
+}  // namespace format
+
+/// Parses and validates model JSON text. `source` names it in error messages.
+inline ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>") {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text, format::strict_json_callback(source));
+  } catch (const nlohmann::json::exception& e) {
+    // Syntax errors (truncated files end here, with the byte position) and
+    // numbers beyond double range.
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    throw FormatError("trignet: " + source + ": malformed JSON: " +
+                      (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+  const format::JsonReader root(doc, "", source);
+  root.expect_object();
+  const format::JsonReader fmt = root.at("format");
+  if (fmt.string() != "trignet")
+    fmt.fail("expected \"trignet\", found " + fmt.describe() + " (not a trignet model file)");
+  const format::JsonReader ver = root.at("format_version");
+  const long long version = ver.integer();
+  if (version > format_version)
+    ver.fail("format version " + std::to_string(version) + " is newer than this trignet (" +
+             version_string + ") reads (version " + std::to_string(format_version) +
+             "): upgrade trignet");
+  if (version < 1) ver.fail("expected format version 1, found " + std::to_string(version));
+  // Checked after the version, so a newer file gets the upgrade message, not "unknown key".
+  root.only_keys({"format", "format_version", "name", "metadata", "inputs", "outputs", "nodes",
+                  "test_vectors"});
+
+  ModelSpec spec;
+  spec.source = source;
+  spec.name = root.at("name").string();
+  if (auto meta = root.find("metadata")) {
+    meta->expect_object();
+    spec.metadata_json = meta->json().dump();
+    for (auto it = meta->json().begin(); it != meta->json().end(); ++it)
+      spec.metadata[it.key()] = it.value().is_string() ? it.value().get<std::string>()
+                                                       : it.value().dump();
+  }
+  const format::JsonReader inputs = root.at("inputs");
+  for (std::size_t i = 0; i < inputs.size(); ++i) spec.inputs.push_back(format::parse_input(inputs[i]));
+  const format::JsonReader outputs = root.at("outputs");
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    spec.outputs.push_back(format::parse_output(outputs[i]));
+  const format::JsonReader nodes = root.at("nodes");
+  for (std::size_t i = 0; i < nodes.size(); ++i) spec.nodes.push_back(format::parse_node(nodes[i]));
+
+  const GraphInfo info = analyse(spec);
+  if (auto tvs = root.find("test_vectors"))
+    for (std::size_t i = 0; i < tvs->size(); ++i)
+      spec.test_vectors.push_back(format::parse_test_vector((*tvs)[i], spec, info));
+  return spec;
+}
+
+/// Reads and validates a model file.
+inline ModelSpec load_model_spec(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw FormatError("trignet: " + path + ": is a directory, not a model file");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw FormatError("trignet: " + path + ": cannot open model file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) throw FormatError("trignet: " + path + ": error while reading the file");
+  return parse_model_spec(text.str(), path);
+}
+
+}  // namespace trignet
