@@ -164,10 +164,15 @@ class Model {
           std::max(slot_sizes_[static_cast<std::size_t>(chosen)], per_sample);
       return chosen;
     };
+    // Storage roots by the step after which they are dead (linear, not
+    // quadratic, in the number of nodes).
+    std::vector<std::vector<std::size_t>> dies_after(steps_.size());
+    for (std::size_t v = 0; v < n_values; ++v)
+      if (root[v] == v && last_use[v] != forever && !steps_.empty())
+        dies_after[std::min(last_use[v], steps_.size() - 1)].push_back(v);
     auto release_after = [&](std::size_t k) {
-      for (std::size_t v = 0; v < n_values; ++v)
-        if (root[v] == v && values_[v].slot >= 0 && last_use[v] == k)
-          slot_free[static_cast<std::size_t>(values_[v].slot)] = true;
+      for (std::size_t v : dies_after[k])
+        if (values_[v].slot >= 0) slot_free[static_cast<std::size_t>(values_[v].slot)] = true;
     };
 
     for (std::size_t i = 0; i < n_inputs; ++i)

@@ -10,9 +10,14 @@
 #include <vector>
 
 #include "trignet/layers/activation.hpp"
+#include "trignet/layers/attention.hpp"
+#include "trignet/layers/conv.hpp"
 #include "trignet/layers/dense.hpp"
+#include "trignet/layers/embedding.hpp"
 #include "trignet/layers/merge.hpp"
 #include "trignet/layers/normalization.hpp"
+#include "trignet/layers/pooling.hpp"
+#include "trignet/layers/recurrent.hpp"
 #include "trignet/layers/reshape.hpp"
 #include "trignet/shape.hpp"
 #include "trignet/weights.hpp"
@@ -23,19 +28,32 @@ namespace trignet {
 inline constexpr int format_version = 1;
 
 /// Every layer's parameters. Adding a layer adds one alternative here.
-using LayerParams = std::variant<DenseParams, ActivationParams, BatchNormParams, LayerNormParams,
-                                 FlattenParams, ReshapeParams, PermuteParams, DropoutParams,
-                                 ConcatenateParams, MergeParams>;
+using LayerParams =
+    std::variant<DenseParams, ActivationParams, BatchNormParams, LayerNormParams, FlattenParams,
+                 ReshapeParams, PermuteParams, DropoutParams, ConcatenateParams, MergeParams,
+                 ConvParams, PoolParams, GlobalPoolParams, UpSamplingParams, SpatialPadParams,
+                 RecurrentParams, ReverseParams, EmbeddingParams, AttentionParams>;
 
-/// The node type as written in the file ("Dense", "Add", ...).
+namespace detail {
+template <typename P, typename = void>
+struct has_static_type_name : std::false_type {};
+template <typename P>
+struct has_static_type_name<P, std::void_t<decltype(P::type_name + 0)>> : std::true_type {};
+}  // namespace detail
+
+/// The node type as written in the file ("Dense", "Add", "Conv2D", ...). One
+/// parameter struct may stand for several types (Add/Subtract, Conv1D/Conv2D):
+/// those have a type_name() member function instead of a constant.
 inline std::string layer_type_name(const LayerParams& params) {
   return std::visit(
       [](const auto& p) -> std::string {
         using P = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<P, MergeParams>)
           return merge_type_name(p.op);
-        else
+        else if constexpr (detail::has_static_type_name<P>::value)
           return P::type_name;
+        else
+          return p.type_name();
       },
       params);
 }
@@ -50,11 +68,16 @@ struct Preprocessing {
   bool empty() const { return offset.empty() && scale.empty() && nan_replacement.empty(); }
 };
 
+/// Element type of a model input. Integer inputs (indices for Embedding) are
+/// passed in the same scalar buffers as floats; they carry whole numbers.
+enum class InputType { float32, int32 };
+
 struct InputSpec {
   std::string name;
   Shape shape;
   Preprocessing preprocessing;
   std::vector<std::string> variables;
+  InputType dtype = InputType::float32;
 };
 
 struct OutputSpec {

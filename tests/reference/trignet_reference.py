@@ -17,7 +17,10 @@ What it does:
   round-trip), inputs likewise, and expected outputs in 17 significant digits
   (exact float64 round-trip).
 
-Only numpy and the standard library are used.
+Only numpy and the standard library are used.  crosscheck_frameworks.py
+(optional, needs Keras 3 and PyTorch) compares this reading of the spec for the
+convolution, pooling, recurrent, embedding and attention layers with the
+frameworks themselves.
 """
 
 import json
@@ -33,9 +36,24 @@ SELU_SCALE = 1.0507009873554805
 
 DEFAULT_TOLERANCE = {"abs": 1e-6, "rel": 1e-4}
 
+# Order in which long sums (Dense, convolutions, recurrent and attention
+# products, pooling) add their terms: +1 index order, -1 reversed.  Only the
+# float32 emulation in make_fixtures.py --check changes it, to see how much a
+# float32 engine with another summation order can differ; expected outputs
+# are always computed in index order.
+SUM_ORDER = 1
+
+
+def _order(n):
+    return range(n) if SUM_ORDER > 0 else range(n - 1, -1, -1)
+
 
 class ModelError(ValueError):
     """A model dict that does not follow docs/format.md."""
+
+
+class RunError(ValueError):
+    """Bad input values found while running (e.g. an Embedding index out of range)."""
 
 
 def _fail(path, message):
@@ -211,7 +229,29 @@ def apply_activation(name, params, x, batch_axis_offset=1):
 UNARY_TYPES = {"Dense", "Activation", "BatchNormalization", "LayerNormalization",
                "Flatten", "Reshape", "Permute", "Dropout"}
 MERGE_TYPES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
-LAYER_TYPES = UNARY_TYPES | MERGE_TYPES | {"Concatenate"}
+
+# Spatial layers (docs/format.md "Convolution, pooling and resampling layers").
+# The suffix 1D/2D is the number of spatial axes.
+CONV_TYPES = {"Conv1D", "Conv2D"}
+DEPTHWISE_TYPES = {"DepthwiseConv1D", "DepthwiseConv2D"}
+SEPARABLE_TYPES = {"SeparableConv1D", "SeparableConv2D"}
+TRANSPOSE_TYPES = {"Conv1DTranspose", "Conv2DTranspose"}
+MAXPOOL_TYPES = {"MaxPooling1D", "MaxPooling2D"}
+AVGPOOL_TYPES = {"AveragePooling1D", "AveragePooling2D"}
+GLOBALPOOL_TYPES = {"GlobalMaxPooling1D", "GlobalMaxPooling2D",
+                    "GlobalAveragePooling1D", "GlobalAveragePooling2D"}
+UPSAMPLING_TYPES = {"UpSampling1D", "UpSampling2D"}
+ZEROPADDING_TYPES = {"ZeroPadding1D", "ZeroPadding2D"}
+CROPPING_TYPES = {"Cropping1D", "Cropping2D"}
+SPATIAL_TYPES = (CONV_TYPES | DEPTHWISE_TYPES | SEPARABLE_TYPES | TRANSPOSE_TYPES
+                 | MAXPOOL_TYPES | AVGPOOL_TYPES | GLOBALPOOL_TYPES | UPSAMPLING_TYPES
+                 | ZEROPADDING_TYPES | CROPPING_TYPES)
+RECURRENT_TYPES = {"SimpleRNN", "GRU", "LSTM"}
+UNARY_TYPES = UNARY_TYPES | SPATIAL_TYPES | RECURRENT_TYPES | {"Reverse", "Embedding"}
+LAYER_TYPES = UNARY_TYPES | MERGE_TYPES | {"Concatenate", "MultiHeadAttention"}
+
+# Config keys that hold an activation (string or object).
+ACTIVATION_CONFIG_KEYS = ("activation", "recurrent_activation")
 
 # type -> (required config keys, optional config keys)
 CONFIG_KEYS = {
@@ -227,13 +267,51 @@ CONFIG_KEYS = {
 }
 for _t in MERGE_TYPES:
     CONFIG_KEYS[_t] = ((), ())
+_CONV_COMMON = ("strides", "dilation_rate", "padding", "use_bias", "activation", "data_format")
+for _t in CONV_TYPES:
+    CONFIG_KEYS[_t] = (("filters", "kernel_size"), _CONV_COMMON + ("groups",))
+for _t in DEPTHWISE_TYPES:
+    CONFIG_KEYS[_t] = (("kernel_size",), _CONV_COMMON + ("depth_multiplier",))
+for _t in SEPARABLE_TYPES:
+    CONFIG_KEYS[_t] = (("filters", "kernel_size"), _CONV_COMMON + ("depth_multiplier",))
+for _t in TRANSPOSE_TYPES:
+    CONFIG_KEYS[_t] = (("filters", "kernel_size"), _CONV_COMMON + ("output_padding",))
+for _t in MAXPOOL_TYPES:
+    CONFIG_KEYS[_t] = (("pool_size",), ("strides", "padding", "data_format"))
+for _t in AVGPOOL_TYPES:
+    CONFIG_KEYS[_t] = (("pool_size",), ("strides", "padding", "count_include_pad", "data_format"))
+for _t in GLOBALPOOL_TYPES:
+    CONFIG_KEYS[_t] = ((), ("data_format", "keepdims"))
+for _t in UPSAMPLING_TYPES:
+    CONFIG_KEYS[_t] = (("size",), ("data_format",))
+for _t in ZEROPADDING_TYPES:
+    CONFIG_KEYS[_t] = (("padding",), ("data_format",))
+for _t in CROPPING_TYPES:
+    CONFIG_KEYS[_t] = (("cropping",), ("data_format",))
+_RNN_COMMON = ("activation", "use_bias", "return_sequences", "go_backwards")
+CONFIG_KEYS["SimpleRNN"] = (("units",), _RNN_COMMON)
+CONFIG_KEYS["GRU"] = (("units",), _RNN_COMMON + ("recurrent_activation", "reset_after"))
+CONFIG_KEYS["LSTM"] = (("units",), _RNN_COMMON + ("recurrent_activation",))
+CONFIG_KEYS["Reverse"] = ((), ("axis",))
+CONFIG_KEYS["Embedding"] = (("input_dim", "output_dim"), ())
+CONFIG_KEYS["MultiHeadAttention"] = (("num_heads", "key_dim"),
+                                     ("value_dim", "use_bias", "use_mask", "causal"))
 
 # type -> allowed weight names (required ones are checked per type)
 WEIGHT_KEYS = {
     "Dense": ("kernel", "bias"),
     "BatchNormalization": ("moving_mean", "moving_variance", "gamma", "beta"),
     "LayerNormalization": ("gamma", "beta"),
+    "Embedding": ("embeddings",),
+    "MultiHeadAttention": ("query_kernel", "key_kernel", "value_kernel", "output_kernel",
+                           "query_bias", "key_bias", "value_bias", "output_bias"),
 }
+for _t in CONV_TYPES | DEPTHWISE_TYPES | TRANSPOSE_TYPES:
+    WEIGHT_KEYS[_t] = ("kernel", "bias")
+for _t in SEPARABLE_TYPES:
+    WEIGHT_KEYS[_t] = ("depthwise_kernel", "pointwise_kernel", "bias")
+for _t in RECURRENT_TYPES:
+    WEIGHT_KEYS[_t] = ("kernel", "recurrent_kernel", "bias")
 
 
 class ReferenceModel:
@@ -296,8 +374,11 @@ class ReferenceModel:
         if not isinstance(name, str) or not name or name in self.shapes:
             _fail(f"{path}.name", "expected a unique non-empty string")
         shape = _check_shape(spec["shape"], f"{path}.shape")
-        if spec.get("dtype", "float32") != "float32":
-            _fail(f"{path}.dtype", "only float32 is supported")
+        dtype = spec.get("dtype", "float32")
+        if dtype not in ("float32", "int32"):
+            _fail(f"{path}.dtype", 'expected "float32" or "int32"')
+        if dtype == "int32" and "preprocessing" in spec:
+            _fail(f"{path}.preprocessing", "an int32 input cannot have preprocessing")
         if "variables" in spec and len(spec["variables"]) != shape[-1]:
             _fail(f"{path}.variables", "need one name per element of the last axis")
         prep = {}
@@ -330,6 +411,8 @@ class ReferenceModel:
             _fail(f"{path}.inputs", "Subtract takes exactly two inputs")
         if kind in MERGE_TYPES | {"Concatenate"} and len(srcs) < 2:
             _fail(f"{path}.inputs", f"{kind} takes two or more inputs")
+        if kind == "MultiHeadAttention" and not 2 <= len(srcs) <= 4:
+            _fail(f"{path}.inputs", "MultiHeadAttention takes 2 to 4 inputs")
         config = spec.get("config", {})
         required, optional = CONFIG_KEYS[kind]
         _check_keys(config, f"{path}.config", required, optional)
@@ -349,6 +432,16 @@ class ReferenceModel:
         if kind == "Dense" or kind == "Activation":
             node["activation"] = parse_activation(config.get("activation", "linear"),
                                                   f"{path}.config.activation")
+        elif kind in CONV_TYPES | DEPTHWISE_TYPES | SEPARABLE_TYPES | TRANSPOSE_TYPES:
+            node["activation"] = parse_activation(config.get("activation", "linear"),
+                                                  f"{path}.config.activation")
+        elif kind in RECURRENT_TYPES:
+            node["activation"] = parse_activation(config.get("activation", "tanh"),
+                                                  f"{path}.config.activation")
+            if kind != "SimpleRNN":
+                node["recurrent_activation"] = parse_activation(
+                    config.get("recurrent_activation", "sigmoid"),
+                    f"{path}.config.recurrent_activation")
         return node
 
     # -- shape inference ---------------------------------------------------
@@ -463,6 +556,20 @@ class ReferenceModel:
             if not _is_number(rate):
                 _fail(f"{path}.config.rate", "expected a number")
             return x
+        if kind in SPATIAL_TYPES:
+            return _spatial_shape(node, x, need_weight)
+        if kind in RECURRENT_TYPES:
+            return _recurrent_shape(node, x, need_weight)
+        if kind == "Reverse":
+            node["axis"] = _normalize_axis(cfg.get("axis", 0), rank, f"{path}.config.axis")
+            return x
+        if kind == "Embedding":
+            input_dim = _cfg_int(cfg, "input_dim", None, path)
+            output_dim = _cfg_int(cfg, "output_dim", None, path)
+            need_weight("embeddings", (input_dim, output_dim))
+            return x + (output_dim,)
+        if kind == "MultiHeadAttention":
+            return _attention_shape(node, ins, need_weight)
         raise AssertionError(kind)
 
     @staticmethod
@@ -527,7 +634,7 @@ class ReferenceModel:
             # the plain sequential accumulation a simple engine would do.
             y = w["bias"] if cfg.get("use_bias", True) else np.zeros(kernel.shape[1], dtype)
             y = np.broadcast_to(y, x.shape[:-1] + (kernel.shape[1],)).copy()
-            for i in range(kernel.shape[0]):
+            for i in _order(kernel.shape[0]):
                 y += x[..., i:i + 1] * kernel[i]
             return apply_activation(*node["activation"], y)
         if kind == "Activation":
@@ -586,7 +693,546 @@ class ReferenceModel:
             return np.maximum.reduce(args)
         if kind == "Minimum":
             return np.minimum.reduce(args)
+        if kind in SPATIAL_TYPES:
+            return _spatial_run(node, x, w, dtype)
+        if kind in RECURRENT_TYPES:
+            return _recurrent_run(node, x, w, dtype)
+        if kind == "Reverse":
+            return np.flip(x, axis=node["axis"] + 1).copy()
+        if kind == "Embedding":
+            return _embedding_run(node, x, w)
+        if kind == "MultiHeadAttention":
+            return _attention_run(node, args, w, dtype)
         raise AssertionError(kind)
+
+
+# --------------------------------------------------------------------------
+# Config helpers for the layers below
+# --------------------------------------------------------------------------
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _cfg_int(cfg, key, default, path, minimum=1):
+    value = cfg.get(key, default)
+    if value is None:
+        _fail(f"{path}.config.{key}", "missing required key")
+    if not _is_int(value) or value < minimum:
+        _fail(f"{path}.config.{key}", f"expected an integer >= {minimum}")
+    return value
+
+
+def _cfg_bool(cfg, key, default, path):
+    value = cfg.get(key, default)
+    if not isinstance(value, bool):
+        _fail(f"{path}.config.{key}", "expected a boolean")
+    return value
+
+
+def _cfg_int_list(cfg, key, default, n, path, minimum=1):
+    """An array with one integer per spatial axis (the spec writes arrays, so a
+    bare integer is rejected)."""
+    value = cfg.get(key, default)
+    if value is None:
+        _fail(f"{path}.config.{key}", "missing required key")
+    if (not isinstance(value, list) or len(value) != n
+            or not all(_is_int(v) and v >= minimum for v in value)):
+        _fail(f"{path}.config.{key}", f"expected an array of {n} integers >= {minimum}")
+    return list(value)
+
+
+def _pairs(value, n, where):
+    """One [before, after] pair of non-negative integers per spatial axis."""
+    if (not isinstance(value, list) or len(value) != n
+            or not all(isinstance(p, list) and len(p) == 2
+                       and all(_is_int(v) and v >= 0 for v in p) for p in value)):
+        _fail(where, f"expected {n} [before, after] pairs of non-negative integers")
+    return [tuple(p) for p in value]
+
+
+def _resolve_padding(padding, lengths, kernel, strides, dilation, where):
+    """'valid' / 'same' / explicit pairs -> [(before, after)] per spatial axis."""
+    n = len(lengths)
+    if padding == "valid":
+        return [(0, 0)] * n
+    if padding == "same":
+        pads = []
+        for length, k, s, d in zip(lengths, kernel, strides, dilation):
+            e = d * (k - 1) + 1
+            out = -(-length // s)  # ceil(length / s)
+            total = max((out - 1) * s + e - length, 0)
+            pads.append((total // 2, total - total // 2))
+        return pads
+    if isinstance(padding, list):
+        return _pairs(padding, n, where)
+    _fail(where, 'expected "valid", "same" or [before, after] pairs')
+
+
+def _window_lengths(lengths, kernel, strides, dilation, pads, where):
+    out = []
+    for length, k, s, d, (b, a) in zip(lengths, kernel, strides, dilation, pads):
+        e = d * (k - 1) + 1
+        span = length + b + a - e
+        if span < 0:
+            _fail(where, f"the (padded) input length {length + b + a} is shorter than the "
+                         f"effective kernel {e}")
+        out.append(span // s + 1)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Spatial layers: shape inference
+# --------------------------------------------------------------------------
+
+def _spatial_shape(node, x, need_weight):
+    kind, cfg, path = node["type"], node["config"], node["path"]
+    n = 1 if kind.endswith("1D") or "1D" in kind else 2
+    if len(x) != n + 1:
+        _fail(f"{path}.inputs", f"{kind} needs a rank-{n + 1} input, got {list(x)}")
+    data_format = cfg.get("data_format", "channels_last")
+    if data_format not in ("channels_last", "channels_first"):
+        _fail(f"{path}.config.data_format", 'expected "channels_last" or "channels_first"')
+    first = data_format == "channels_first"
+    channels = x[0] if first else x[-1]
+    lengths = list(x[1:] if first else x[:-1])
+    node["channels_first"] = first
+
+    def shape(spatial, c):
+        return tuple([c] + list(spatial)) if first else tuple(list(spatial) + [c])
+
+    ones = [1] * n
+    if kind in CONV_TYPES | DEPTHWISE_TYPES | SEPARABLE_TYPES | TRANSPOSE_TYPES:
+        kernel = _cfg_int_list(cfg, "kernel_size", None, n, path)
+        strides = _cfg_int_list(cfg, "strides", ones, n, path)
+        dilation = _cfg_int_list(cfg, "dilation_rate", ones, n, path)
+        use_bias = _cfg_bool(cfg, "use_bias", True, path)
+        padding = cfg.get("padding", "valid")
+        node.update(kernel=kernel, strides=strides, dilation=dilation, use_bias=use_bias)
+        if kind in TRANSPOSE_TYPES:
+            filters = _cfg_int(cfg, "filters", None, path)
+            out_pad = _cfg_int_list(cfg, "output_padding", [0] * n, n, path, minimum=0)
+            pads = []
+            for length, k, s, d in zip(lengths, kernel, strides, dilation):
+                # "same": output length n*s, floor(max(e - s, 0) / 2) before; the
+                # "after" entry may be negative (bias-only cells beyond the taps).
+                full = (length - 1) * s + d * (k - 1) + 1
+                before = max(d * (k - 1) + 1 - s, 0) // 2
+                pads.append((before, full - before - length * s))
+            if padding == "same" and any(out_pad):
+                _fail(f"{path}.config.output_padding", "must be 0 with \"same\" padding")
+            if padding == "valid":
+                pads = [(0, 0)] * n
+            elif padding != "same":
+                pads = _resolve_padding(padding, lengths, kernel, strides, dilation,
+                                        f"{path}.config.padding")
+            out = []
+            for length, k, s, d, (b, a), q in zip(lengths, kernel, strides, dilation, pads, out_pad):
+                if not (q < s or q < d):
+                    _fail(f"{path}.config.output_padding", "must be smaller than the stride "
+                                                           "or the dilation")
+                full = (length - 1) * s + d * (k - 1) + 1
+                o = full - b - a + q
+                if o < 1:
+                    _fail(f"{path}.config.padding", "output length would be below 1")
+                out.append(o)
+            node.update(pads=pads, output_padding=out_pad)
+            need_weight("kernel", tuple(kernel) + (filters, channels))
+            out_c = filters
+        else:
+            pads = _resolve_padding(padding, lengths, kernel, strides, dilation,
+                                    f"{path}.config.padding")
+            out = _window_lengths(lengths, kernel, strides, dilation, pads, f"{path}.config")
+            node["pads"] = pads
+            if kind in CONV_TYPES:
+                filters = _cfg_int(cfg, "filters", None, path)
+                groups = _cfg_int(cfg, "groups", 1, path)
+                if channels % groups or filters % groups:
+                    _fail(f"{path}.config.groups", f"input channels {channels} and filters "
+                                                   f"{filters} must be divisible by it")
+                node["groups"] = groups
+                need_weight("kernel", tuple(kernel) + (channels // groups, filters))
+                out_c = filters
+            else:
+                dm = _cfg_int(cfg, "depth_multiplier", 1, path)
+                node["depth_multiplier"] = dm
+                if kind in DEPTHWISE_TYPES:
+                    need_weight("kernel", tuple(kernel) + (channels, dm))
+                    out_c = channels * dm
+                else:
+                    filters = _cfg_int(cfg, "filters", None, path)
+                    need_weight("depthwise_kernel", tuple(kernel) + (channels, dm))
+                    need_weight("pointwise_kernel", tuple(ones) + (channels * dm, filters))
+                    out_c = filters
+        if use_bias:
+            need_weight("bias", (out_c,))
+        elif "bias" in node["weights"]:
+            _fail(f"{path}.weights.bias", "present although use_bias is false")
+        return shape(out, out_c)
+
+    if kind in MAXPOOL_TYPES | AVGPOOL_TYPES:
+        pool = _cfg_int_list(cfg, "pool_size", None, n, path)
+        strides = _cfg_int_list(cfg, "strides", pool, n, path)
+        if kind in AVGPOOL_TYPES:
+            node["count_include_pad"] = _cfg_bool(cfg, "count_include_pad", False, path)
+        pads = _resolve_padding(cfg.get("padding", "valid"), lengths, pool, strides, ones,
+                                f"{path}.config.padding")
+        out = _window_lengths(lengths, pool, strides, ones, pads, f"{path}.config")
+        # Not in the spec: a window made only of padding has no maximum and
+        # (without count_include_pad) no mean; the reference refuses it.
+        for length, k, s, (b, _), o in zip(lengths, pool, strides, pads, out):
+            for i in range(o):
+                start = i * s - b
+                if start + k <= 0 or start >= length:
+                    _fail(f"{path}.config.padding", "a pooling window lies entirely in padding")
+        node.update(pool=pool, strides=strides, pads=pads)
+        return shape(out, channels)
+
+    if kind in GLOBALPOOL_TYPES:
+        keepdims = _cfg_bool(cfg, "keepdims", False, path)
+        return shape(ones, channels) if keepdims else (channels,)
+
+    if kind in UPSAMPLING_TYPES:
+        size = _cfg_int_list(cfg, "size", None, n, path)
+        node["size"] = size
+        return shape([length * f for length, f in zip(lengths, size)], channels)
+
+    if kind in ZEROPADDING_TYPES:
+        if "padding" not in cfg:
+            _fail(f"{path}.config.padding", "missing required key")
+        pads = _pairs(cfg["padding"], n, f"{path}.config.padding")
+        node["pads"] = pads
+        return shape([length + b + a for length, (b, a) in zip(lengths, pads)], channels)
+
+    if kind in CROPPING_TYPES:
+        crops = _pairs(cfg["cropping"], n, f"{path}.config.cropping")
+        out = [length - b - a for length, (b, a) in zip(lengths, crops)]
+        if min(out) < 1:
+            _fail(f"{path}.config.cropping", "cropping must leave at least one cell")
+        node["crops"] = crops
+        return shape(out, channels)
+    raise AssertionError(kind)
+
+
+# --------------------------------------------------------------------------
+# Spatial layers: evaluation.  Everything is computed channels-last
+# ([batch, *spatial, C]); channels-first tensors are transposed in and out.
+#
+# Sums are accumulated term by term in a fixed order (kernel taps outer,
+# input channels inner) into arrays of the evaluation dtype, so that the
+# float32 mode behaves like a plain float32 engine.
+# --------------------------------------------------------------------------
+
+def _accumulate(y, x, kernel):
+    """y[..., :] += sum_c x[..., c] * kernel[c, :], one term at a time."""
+    for c in _order(kernel.shape[0]):
+        y += x[..., c:c + 1] * kernel[c]
+    return y
+
+
+def _taps(kernel, strides, dilation, out):
+    """For every kernel tap: the tap index and the slices of a padded input
+    that line up with the output positions."""
+    taps = list(np.ndindex(*kernel))
+    for tap in taps if SUM_ORDER > 0 else taps[::-1]:
+        sl = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                   for t, d, s, o in zip(tap, dilation, strides, out))
+        yield tap, (slice(None),) + sl
+
+
+def _conv(x, kernel, strides, dilation, pads, groups, dtype):
+    """Grouped convolution of channels-last x with kernel [*k, cin/groups, filters]."""
+    ksize = kernel.shape[:-2]
+    cin_g, filters = kernel.shape[-2:]
+    fg = filters // groups
+    xp = np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)])
+    out = [(xp.shape[1 + i] - (d * (k - 1) + 1)) // s + 1
+           for i, (k, s, d) in enumerate(zip(ksize, strides, dilation))]
+    y = np.zeros((x.shape[0], *out, filters), dtype)
+    for tap, sl in _taps(ksize, strides, dilation, out):
+        patch = xp[sl]
+        for g in range(groups):
+            _accumulate(y[..., g * fg:(g + 1) * fg], patch[..., g * cin_g:(g + 1) * cin_g],
+                        kernel[tap][:, g * fg:(g + 1) * fg])
+    return y
+
+
+def _depthwise_as_grouped(kernel):
+    """[*k, C, M] -> [*k, 1, C*M]: output channel c*M + m sees input channel c
+    only (a convolution with groups = C)."""
+    ksize, c, m = kernel.shape[:-2], kernel.shape[-2], kernel.shape[-1]
+    return kernel.reshape(ksize + (1, c * m)), c
+
+
+def _conv_transpose(x, kernel, strides, dilation, pads, out_pad, dtype):
+    """Channels-last x [B, *n, cin], kernel [*k, filters, cin]: input position i
+    scatters into output i*s + k*d - before."""
+    ksize = kernel.shape[:-2]
+    filters = kernel.shape[-2]
+    lengths = x.shape[1:-1]
+    full = [(n - 1) * s + d * (k - 1) + 1 for n, k, s, d in zip(lengths, ksize, strides, dilation)]
+    out = [f - b - a + q for f, (b, a), q in zip(full, pads, out_pad)]
+    size = [max(f, b + o) for f, (b, _), o in zip(full, pads, out)]
+    buf = np.zeros((x.shape[0], *size, filters), dtype)
+    for tap, sl in _taps(ksize, strides, dilation, lengths):
+        _accumulate(buf[sl], x, kernel[tap].T)
+    crop = (slice(None),) + tuple(slice(b, b + o) for (b, _), o in zip(pads, out))
+    return buf[crop].copy()
+
+
+def _pool(x, kind, pool, strides, pads, include_pad, dtype):
+    ones = [1] * len(pool)
+    out = [(x.shape[1 + i] + b + a - k) // s + 1
+           for i, (k, s, (b, a)) in enumerate(zip(pool, strides, pads))]
+    padding = [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)]
+    if kind in MAXPOOL_TYPES:
+        # Padded cells never win: pad with -inf.
+        xp = np.pad(x, padding, constant_values=-np.inf)
+        y = None
+        for _, sl in _taps(pool, strides, ones, out):
+            y = xp[sl].copy() if y is None else np.maximum(y, xp[sl])
+        return y
+    xp = np.pad(x, padding)
+    y = np.zeros((x.shape[0], *out, x.shape[-1]), dtype)
+    for _, sl in _taps(pool, strides, ones, out):
+        y += xp[sl]
+    if include_pad:
+        return y / dtype(math.prod(pool))
+    real = np.pad(np.ones((1, *x.shape[1:-1], 1), dtype), padding)
+    count = np.zeros((1, *out, 1), dtype)
+    for _, sl in _taps(pool, strides, ones, out):
+        count += real[sl]
+    return y / count
+
+
+def _spatial_run(node, x, w, dtype):
+    kind = node["type"]
+    first = node["channels_first"]
+    if first:
+        x = np.moveaxis(x, 1, -1)
+    n = x.ndim - 2
+    if kind in GLOBALPOOL_TYPES:
+        flat = x.reshape(x.shape[0], -1, x.shape[-1])
+        if "Max" in kind:
+            y = np.max(flat, axis=1)
+        else:
+            y = np.zeros((x.shape[0], x.shape[-1]), dtype)
+            for p in _order(flat.shape[1]):
+                y += flat[:, p]
+            y = y / dtype(flat.shape[1])
+        if not _cfg_bool(node["config"], "keepdims", False, node["path"]):
+            return y
+        y = y.reshape((x.shape[0],) + (1,) * n + (x.shape[-1],))
+    elif kind in CONV_TYPES:
+        y = _conv(x, w["kernel"], node["strides"], node["dilation"], node["pads"],
+                  node["groups"], dtype)
+    elif kind in DEPTHWISE_TYPES:
+        kernel, groups = _depthwise_as_grouped(w["kernel"])
+        y = _conv(x, kernel, node["strides"], node["dilation"], node["pads"], groups, dtype)
+    elif kind in SEPARABLE_TYPES:
+        kernel, groups = _depthwise_as_grouped(w["depthwise_kernel"])
+        mid = _conv(x, kernel, node["strides"], node["dilation"], node["pads"], groups, dtype)
+        y = _conv(mid, w["pointwise_kernel"], [1] * n, [1] * n, [(0, 0)] * n, 1, dtype)
+    elif kind in TRANSPOSE_TYPES:
+        y = _conv_transpose(x, w["kernel"], node["strides"], node["dilation"], node["pads"],
+                            node["output_padding"], dtype)
+    elif kind in MAXPOOL_TYPES | AVGPOOL_TYPES:
+        y = _pool(x, kind, node["pool"], node["strides"], node["pads"],
+                  node.get("count_include_pad", False), dtype)
+    elif kind in UPSAMPLING_TYPES:
+        y = x
+        for i, f in enumerate(node["size"]):
+            y = np.repeat(y, f, axis=1 + i)
+    elif kind in ZEROPADDING_TYPES:
+        y = np.pad(x, [(0, 0)] + [tuple(p) for p in node["pads"]] + [(0, 0)])
+    elif kind in CROPPING_TYPES:
+        y = x[(slice(None),) + tuple(slice(b, x.shape[1 + i] - a)
+                                     for i, (b, a) in enumerate(node["crops"]))]
+    else:
+        raise AssertionError(kind)
+    if "activation" in node:  # the convolutions
+        if node["use_bias"]:
+            y = y + w["bias"]
+        y = apply_activation(*node["activation"], y)
+    return np.moveaxis(y, -1, 1).copy() if first else y.copy()
+
+
+# --------------------------------------------------------------------------
+# Recurrent layers
+# --------------------------------------------------------------------------
+
+RECURRENT_GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def _recurrent_shape(node, x, need_weight):
+    kind, cfg, path = node["type"], node["config"], node["path"]
+    if len(x) != 2:
+        _fail(f"{path}.inputs", f"{kind} needs a [T, F] input, got {list(x)}")
+    units = _cfg_int(cfg, "units", None, path)
+    gates = RECURRENT_GATES[kind]
+    use_bias = _cfg_bool(cfg, "use_bias", True, path)
+    sequences = _cfg_bool(cfg, "return_sequences", False, path)
+    backwards = _cfg_bool(cfg, "go_backwards", False, path)
+    reset_after = _cfg_bool(cfg, "reset_after", True, path) if kind == "GRU" else False
+    need_weight("kernel", (x[1], gates * units))
+    need_weight("recurrent_kernel", (units, gates * units))
+    if use_bias:
+        need_weight("bias", (2, 3 * units) if reset_after else (gates * units,))
+    elif "bias" in node["weights"]:
+        _fail(f"{path}.weights.bias", "present although use_bias is false")
+    node.update(units=units, use_bias=use_bias, return_sequences=sequences,
+                go_backwards=backwards, reset_after=reset_after)
+    return (x[0], units) if sequences else (units,)
+
+
+def _recurrent_run(node, x, w, dtype):
+    kind, u = node["type"], node["units"]
+    batch, steps = x.shape[0], x.shape[1]
+    act = node["activation"]
+    rec = node.get("recurrent_activation")
+    W, U = w["kernel"], w["recurrent_kernel"]
+    gates = RECURRENT_GATES[kind]
+    if node["use_bias"]:
+        bias = w["bias"]
+    else:
+        bias = np.zeros((2, 3 * u) if node["reset_after"] else (gates * u,), dtype)
+    h = np.zeros((batch, u), dtype)
+    c = np.zeros((batch, u), dtype)
+    order = range(steps - 1, -1, -1) if node["go_backwards"] else range(steps)
+    seq = []
+    for t in order:
+        xt = x[:, t]
+        if kind == "SimpleRNN":
+            a = _accumulate(np.broadcast_to(bias, (batch, u)).astype(dtype), xt, W)
+            h = apply_activation(*act, _accumulate(a, h, U))
+        elif kind == "LSTM":
+            a = _accumulate(np.broadcast_to(bias, (batch, 4 * u)).astype(dtype), xt, W)
+            a = _accumulate(a, h, U)
+            i = apply_activation(*rec, a[:, :u])
+            f = apply_activation(*rec, a[:, u:2 * u])
+            g = apply_activation(*act, a[:, 2 * u:3 * u])
+            o = apply_activation(*rec, a[:, 3 * u:])
+            c = f * c + i * g
+            h = o * apply_activation(*act, c)
+        elif node["reset_after"]:  # GRU, PyTorch / Keras 3 default
+            xa = _accumulate(np.broadcast_to(bias[0], (batch, 3 * u)).astype(dtype), xt, W)
+            ha = _accumulate(np.broadcast_to(bias[1], (batch, 3 * u)).astype(dtype), h, U)
+            z = apply_activation(*rec, xa[:, :u] + ha[:, :u])
+            r = apply_activation(*rec, xa[:, u:2 * u] + ha[:, u:2 * u])
+            cand = apply_activation(*act, xa[:, 2 * u:] + r * ha[:, 2 * u:])
+            h = z * h + (dtype(1) - z) * cand
+        else:  # GRU, reset_after false
+            xa = _accumulate(np.broadcast_to(bias, (batch, 3 * u)).astype(dtype), xt, W)
+            hzr = _accumulate(np.zeros((batch, 2 * u), dtype), h, U[:, :2 * u])
+            z = apply_activation(*rec, xa[:, :u] + hzr[:, :u])
+            r = apply_activation(*rec, xa[:, u:2 * u] + hzr[:, u:])
+            hh = _accumulate(np.zeros((batch, u), dtype), r * h, U[:, 2 * u:])
+            cand = apply_activation(*act, xa[:, 2 * u:] + hh)
+            h = z * h + (dtype(1) - z) * cand
+        seq.append(h)
+    return np.stack(seq, axis=1) if node["return_sequences"] else h
+
+
+# --------------------------------------------------------------------------
+# Embedding
+# --------------------------------------------------------------------------
+
+def _embedding_run(node, x, w):
+    table = w["embeddings"]
+    input_dim = table.shape[0]
+    bad = ~(np.isfinite(x) & (x == np.floor(x)) & (x >= 0) & (x < input_dim))
+    if np.any(bad):
+        where = np.argwhere(bad)[0]
+        raise RunError(f"node {node['name']!r}: sample {int(where[0])}, position "
+                       f"{[int(i) for i in where[1:]]}: index {x[tuple(where)]} is not an integer in "
+                       f"[0, {input_dim})")
+    return table[x.astype(np.int64)]
+
+
+# --------------------------------------------------------------------------
+# MultiHeadAttention
+# --------------------------------------------------------------------------
+
+MASK_ADDER = -1e9  # added to masked scores (spec, Keras semantics)
+# A query whose keys are all masked gets zero attention weights (Keras >= 3.10).
+
+
+def _attention_shape(node, ins, need_weight):
+    cfg, path = node["config"], node["path"]
+    heads = _cfg_int(cfg, "num_heads", None, path)
+    key_dim = _cfg_int(cfg, "key_dim", None, path)
+    value_dim = _cfg_int(cfg, "value_dim", key_dim, path)
+    use_bias = _cfg_bool(cfg, "use_bias", True, path)
+    use_mask = _cfg_bool(cfg, "use_mask", False, path)
+    causal = _cfg_bool(cfg, "causal", False, path)
+    n_data = len(ins) - (1 if use_mask else 0)
+    if n_data not in (2, 3):
+        _fail(f"{path}.inputs", "expected [query, value], [query, value, key], plus the mask "
+                                "when use_mask is true")
+    query, value = ins[0], ins[1]
+    key = ins[2] if n_data == 3 else value
+    for name, s in (("query", query), ("value", value), ("key", key)):
+        if len(s) != 2:
+            _fail(f"{path}.inputs", f"{name} must have rank 2, got {list(s)}")
+    if key[0] != value[0]:
+        _fail(f"{path}.inputs", "key and value need the same length")
+    if use_mask and ins[-1] != (query[0], value[0]):
+        _fail(f"{path}.inputs", f"the mask must have shape [{query[0]}, {value[0]}]")
+    if causal and query[0] != value[0]:
+        _fail(f"{path}.config.causal", "causal attention needs T_q == T_v")
+    w = node["weights"]
+    if "output_kernel" not in w:
+        _fail(f"{path}.weights.output_kernel", "missing")
+    d_out = w["output_kernel"].shape[-1]
+    need_weight("query_kernel", (query[1], heads, key_dim))
+    need_weight("key_kernel", (key[1], heads, key_dim))
+    need_weight("value_kernel", (value[1], heads, value_dim))
+    need_weight("output_kernel", (heads, value_dim, d_out))
+    biases = {"query_bias": (heads, key_dim), "key_bias": (heads, key_dim),
+              "value_bias": (heads, value_dim), "output_bias": (d_out,)}
+    for name, shape in biases.items():
+        if use_bias:
+            need_weight(name, shape)
+        elif name in w:
+            _fail(f"{path}.weights.{name}", "present although use_bias is false")
+    node.update(heads=heads, key_dim=key_dim, use_bias=use_bias, use_mask=use_mask,
+                causal=causal, n_data=n_data)
+    return (query[0], d_out)
+
+
+def _attention_run(node, args, w, dtype):
+    query, value = args[0], args[1]
+    key = args[2] if node["n_data"] == 3 else value
+    batch, tq, tv = query.shape[0], query.shape[1], value.shape[1]
+    allowed = np.ones((batch, tq, tv), dtype=bool)
+    if node["use_mask"]:
+        allowed &= args[-1] != 0
+    if node["causal"]:
+        allowed &= np.tril(np.ones((tq, tv), dtype=bool))
+    d_out = w["output_kernel"].shape[-1]
+    y = (np.broadcast_to(w["output_bias"], (batch, tq, d_out)).astype(dtype)
+         if node["use_bias"] else np.zeros((batch, tq, d_out), dtype))
+    scale = dtype(math.sqrt(node["key_dim"]))
+    for h in range(node["heads"]):
+        def project(x, name):
+            kernel = w[f"{name}_kernel"][:, h, :]
+            init = (np.broadcast_to(w[f"{name}_bias"][h], x.shape[:-1] + kernel.shape[-1:])
+                    if node["use_bias"] else np.zeros(x.shape[:-1] + kernel.shape[-1:]))
+            return _accumulate(init.astype(dtype), x, kernel)
+        q, k, v = project(query, "query"), project(key, "key"), project(value, "value")
+        scores = np.zeros((batch, tq, tv), dtype)
+        for d in _order(q.shape[-1]):
+            scores += q[:, :, d:d + 1] * k[:, None, :, d]
+        scores = scores / scale
+        scores = np.where(allowed, scores, scores + dtype(MASK_ADDER))
+        e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+        p = e / np.sum(e, axis=-1, keepdims=True)
+        p = np.where(allowed.any(axis=-1, keepdims=True), p, dtype(0))
+        o = np.zeros((batch, tq, v.shape[-1]), dtype)
+        for j in _order(tv):
+            o += p[:, :, j:j + 1] * v[:, None, j, :]
+        _accumulate(y, o, w["output_kernel"][h])
+    return y
 
 
 def load_model(path):

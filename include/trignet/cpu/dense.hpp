@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include "trignet/cpu/activation.hpp"
+#include "trignet/cpu/blocked_product.hpp"
 #include "trignet/cpu/layer.hpp"
 #include "trignet/layers/dense.hpp"
 #include "trignet/weights.hpp"
@@ -40,7 +41,7 @@ class DenseLayer final : public Layer<T> {
     }
   }
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     const Eigen::Index rows = static_cast<Eigen::Index>(batch * rows_per_sample_);
     const Eigen::Index in = static_cast<Eigen::Index>(in_);
     const Eigen::Index units = static_cast<Eigen::Index>(units_);
@@ -49,32 +50,11 @@ class DenseLayer final : public Layer<T> {
     // Bias first, then accumulate: "y = A x + b" in one expression would
     // evaluate the product into a heap temporary.
     y.colwise() = bias_;
-    if (rows == 1) {
-      y.col(0).noalias() += kernel_ * x.col(0);
-    } else {
-      // Blocks of at most 64 units x 64 rows x 64 KiB of kernel keep Eigen's
-      // GEMM packing buffers on the stack (no heap allocation in run; about
-      // 128 KiB of stack at most) and the working set in cache.
-      const Eigen::Index depth_block = static_cast<Eigen::Index>(65536 / (row_block * sizeof(T)));
-      for (Eigen::Index c = 0; c < rows; c += column_block) {
-        const Eigen::Index n = std::min(column_block, rows - c);
-        for (Eigen::Index r = 0; r < units; r += row_block) {
-          const Eigen::Index m = std::min(row_block, units - r);
-          for (Eigen::Index k = 0; k < in; k += depth_block) {
-            const Eigen::Index d = std::min(depth_block, in - k);
-            y.block(r, c, m, n).noalias() +=
-                kernel_.block(r, k, m, d) * x.block(k, c, d, n);
-          }
-        }
-      }
-    }
+    blocked_product_add(y, kernel_, x);
     activation_(output, batch);
   }
 
  private:
-  static constexpr Eigen::Index column_block = 64;
-  static constexpr Eigen::Index row_block = 64;
-
   std::size_t in_;
   std::size_t units_;
   std::size_t rows_per_sample_;

@@ -7,9 +7,14 @@
 #include <vector>
 
 #include "trignet/cpu/activation.hpp"
+#include "trignet/cpu/attention.hpp"
+#include "trignet/cpu/conv.hpp"
 #include "trignet/cpu/dense.hpp"
+#include "trignet/cpu/embedding.hpp"
 #include "trignet/cpu/merge.hpp"
 #include "trignet/cpu/normalization.hpp"
+#include "trignet/cpu/pooling.hpp"
+#include "trignet/cpu/recurrent.hpp"
 #include "trignet/cpu/reshape.hpp"
 #include "trignet/model_spec.hpp"
 
@@ -38,8 +43,8 @@ std::unique_ptr<Layer<T>> make_layer(const NodeSpec& node, const std::vector<Sha
           return std::make_unique<ConcatenateLayer<T>>(p, in_shapes, out_shape);
         else if constexpr (std::is_same_v<P, MergeParams>)
           return std::make_unique<MergeLayer<T>>(p, in_shapes.size(), out_shape);
-        else
-          static_assert(!sizeof(P), "layer type without a CPU kernel");
+        else  // families with their own kernel header: cpu/<family>.hpp
+          return make_cpu_layer<T>(p, node, in_shapes, out_shape);
       },
       node.params);
 }

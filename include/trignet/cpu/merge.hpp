@@ -24,7 +24,7 @@ class ConcatenateLayer final : public Layer<T> {
     out_per_sample_ = element_count(out_shape);
   }
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     T* y = output;
     for (std::size_t o = 0; o < batch * outer_; ++o)
       for (std::size_t i = 0; i < chunks_.size(); ++i) {
@@ -45,7 +45,7 @@ class MergeLayer final : public Layer<T> {
   MergeLayer(const MergeParams& p, std::size_t input_count, const Shape& shape)
       : op_(p.op), inputs_(input_count), per_sample_(element_count(shape)) {}
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     const std::size_t n = batch * per_sample_;
     std::copy(inputs[0], inputs[0] + n, output);
     for (std::size_t k = 1; k < inputs_; ++k) {

@@ -2,6 +2,7 @@
 // BatchNormalization (folded at construction to y = x * scale + shift per
 // channel) and LayerNormalization over the trailing axes.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -34,7 +35,7 @@ class BatchNormLayer final : public Layer<T> {
     }
   }
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     const T* x = inputs[0];
     for (std::size_t o = 0; o < batch * outer_; ++o)
       for (std::size_t c = 0; c < channels_; ++c) {
@@ -65,7 +66,7 @@ class LayerNormLayer final : public Layer<T> {
     copy("beta", beta_);
   }
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     const T n = static_cast<T>(group_);
     for (std::size_t g = 0; g < batch * groups_per_sample_; ++g) {
       const T* x = inputs[0] + g * group_;
@@ -77,16 +78,40 @@ class LayerNormLayer final : public Layer<T> {
       for (std::size_t i = 0; i < group_; ++i) var += (x[i] - mean) * (x[i] - mean);
       var /= n;
       const T inv = T(1) / std::sqrt(var + epsilon_);
-      for (std::size_t i = 0; i < group_; ++i) {
-        T v = (x[i] - mean) * inv;
-        if (!gamma_.empty()) v *= gamma_[i];
-        if (!beta_.empty()) v += beta_[i];
-        y[i] = v;
+      if (!std::isfinite(mean) || !std::isfinite(var)) {
+        // Finite values so large that their sum or squares overflow: work on
+        // x / max|x| instead (the result is scale-invariant up to epsilon).
+        // Infinite or NaN entries give NaN, as in the frameworks.
+        T big = 0;
+        bool finite = true;
+        for (std::size_t i = 0; i < group_; ++i) {
+          finite = finite && std::isfinite(x[i]);
+          big = std::max(big, std::fabs(x[i]));
+        }
+        if (finite && big > T(0)) {
+          T m = 0;
+          for (std::size_t i = 0; i < group_; ++i) m += x[i] / big;
+          m /= n;
+          T v = 0;
+          for (std::size_t i = 0; i < group_; ++i) v += (x[i] / big - m) * (x[i] / big - m);
+          v /= n;
+          const T root = std::sqrt(v + epsilon_ / big / big);  // epsilon/big^2 may underflow
+          const T inv_scaled = root > T(0) ? T(1) / root : T(0);   // all equal: 0, not 0/0
+          for (std::size_t i = 0; i < group_; ++i) y[i] = affine(i, (x[i] / big - m) * inv_scaled);
+          continue;
+        }
       }
+      for (std::size_t i = 0; i < group_; ++i) y[i] = affine(i, (x[i] - mean) * inv);
     }
   }
 
  private:
+  T affine(std::size_t i, T v) const {
+    if (!gamma_.empty()) v *= gamma_[i];
+    if (!beta_.empty()) v += beta_[i];
+    return v;
+  }
+
   T epsilon_;
   std::size_t group_ = 1;
   std::size_t groups_per_sample_ = 1;

@@ -14,7 +14,7 @@ namespace trignet::cpu {
 template <typename T>
 class AliasLayer final : public Layer<T> {
  public:
-  void forward(const T* const*, T*, std::size_t) const override {}
+  void forward(const T* const*, T*, std::size_t, T*) const override {}
   bool is_alias() const override { return true; }
 };
 
@@ -41,7 +41,7 @@ class PermuteLayer final : public Layer<T> {
     }
   }
 
-  void forward(const T* const* inputs, T* output, std::size_t batch) const override {
+  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
     const std::size_t n = source_.size();
     for (std::size_t b = 0; b < batch; ++b) {
       const T* x = inputs[0] + b * n;

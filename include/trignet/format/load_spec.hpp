@@ -3,6 +3,7 @@
 // checked here or in analyse(); see docs/format.md.
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <fstream>
@@ -20,6 +21,9 @@
 #include "trignet/model_spec.hpp"
 
 namespace trignet {
+
+static_assert(format::max_tensor_elements == std::size_t(1) << 31,
+              "ResourceLimits::format_maximum() mirrors format::max_tensor_elements");
 
 namespace format {
 
@@ -39,11 +43,16 @@ inline InputSpec parse_input(const JsonReader& j) {
   in.shape = j.at("shape").shape();
   if (auto d = j.find("dtype")) {
     const std::string dtype = d->string();
-    if (dtype != "float32")
-      d->fail("unsupported input dtype \"" + dtype + "\" (format version 1 has float32 only)");
+    if (dtype == "int32")
+      in.dtype = InputType::int32;
+    else if (dtype != "float32")
+      d->fail("unsupported input dtype \"" + dtype + "\" (expected \"float32\" or \"int32\")");
   }
   if (auto v = j.find("variables")) in.variables = v->string_array();
-  if (auto p = j.find("preprocessing")) in.preprocessing = parse_preprocessing(*p);
+  if (auto p = j.find("preprocessing")) {
+    if (in.dtype == InputType::int32) p->fail("an int32 input cannot have preprocessing");
+    in.preprocessing = parse_preprocessing(*p);
+  }
   return in;
 }
 
@@ -141,50 +150,17 @@ inline TestVector parse_test_vector(const JsonReader& j, const ModelSpec& spec,
   return tv;
 }
 
-/// Deepest nesting accepted: model files need a handful of levels, and a limit
-/// keeps hostile files from exhausting the stack in recursive JSON code.
-inline constexpr int max_json_depth = 64;
-
-/// Parser callback that rejects deep nesting and repeated keys in an object
-/// (which nlohmann would otherwise resolve silently, last one wins).
-inline nlohmann::json::parser_callback_t strict_json_callback(const std::string& source) {
-  auto keys = std::make_shared<std::vector<std::vector<std::string>>>();
-  return [keys, source](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using Event = nlohmann::json::parse_event_t;
-    if (depth > max_json_depth)
-      throw FormatError("trignet: " + source + ": JSON nested deeper than " +
-                        std::to_string(max_json_depth) + " levels");
-    if (event == Event::object_start) {
-      keys->emplace_back();
-    } else if (event == Event::object_end) {
-      if (!keys->empty()) keys->pop_back();
-    } else if (event == Event::key && !keys->empty()) {
-      const std::string key = parsed.get<std::string>();
-      auto& seen = keys->back();
-      if (std::find(seen.begin(), seen.end(), key) != seen.end())
-        throw FormatError("trignet: " + source + ": duplicate key \"" + key +
-                          "\" in one JSON object (the file is ambiguous)");
-      seen.push_back(key);
-    }
-    return true;
-  };
-}
-
 }  // namespace format
 
-/// Parses and validates model JSON text. `source` names it in error messages.
-inline ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>") {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text, format::strict_json_callback(source));
-  } catch (const nlohmann::json::exception& e) {
-    // Syntax errors (truncated files end here, with the byte position) and
-    // numbers beyond double range.
-    std::string what = e.what();
-    const auto pos = what.find("] ");
-    throw FormatError("trignet: " + source + ": malformed JSON: " +
-                      (pos == std::string::npos ? what : what.substr(pos + 2)));
-  }
+/// Parses and validates model JSON text. `source` names it in error messages;
+/// `limits` bound what the file may declare (FormatError beyond them).
+inline ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>",
+                                  const ResourceLimits& limits = ResourceLimits()) {
+  if (text.size() > limits.max_file_bytes)
+    throw FormatError("trignet: " + source + ": " + std::to_string(text.size()) +
+                      " bytes of JSON, more than " + std::to_string(limits.max_file_bytes) +
+                      " (ResourceLimits::max_file_bytes)");
+  const nlohmann::json doc = format::parse_json_text(text, source);
   const format::JsonReader root(doc, "", source);
   root.expect_object();
   const format::JsonReader fmt = root.at("format");
@@ -217,9 +193,19 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
   for (std::size_t i = 0; i < outputs.size(); ++i)
     spec.outputs.push_back(format::parse_output(outputs[i]));
   const format::JsonReader nodes = root.at("nodes");
-  for (std::size_t i = 0; i < nodes.size(); ++i) spec.nodes.push_back(format::parse_node(nodes[i]));
+  if (nodes.size() > limits.max_nodes)
+    nodes.fail("the graph has " + std::to_string(nodes.size()) + " nodes, more than " +
+               std::to_string(limits.max_nodes) + " (ResourceLimits::max_nodes)");
+  std::size_t weight_elements = 0;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    spec.nodes.push_back(format::parse_node(nodes[i]));
+    for (const auto& entry : spec.nodes.back().weights) weight_elements += entry.second.values.size();
+    if (weight_elements > limits.max_weight_elements)
+      nodes[i].fail("the model has more than " + std::to_string(limits.max_weight_elements) +
+                    " weight elements (ResourceLimits::max_weight_elements)");
+  }
 
-  const GraphInfo info = analyse(spec);
+  const GraphInfo info = analyse(spec, limits);
   if (auto tvs = root.find("test_vectors"))
     for (std::size_t i = 0; i < tvs->size(); ++i)
       spec.test_vectors.push_back(format::parse_test_vector((*tvs)[i], spec, info));
@@ -227,16 +213,22 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
 }
 
 /// Reads and validates a model file.
-inline ModelSpec load_model_spec(const std::string& path) {
+inline ModelSpec load_model_spec(const std::string& path,
+                                 const ResourceLimits& limits = ResourceLimits()) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw FormatError("trignet: " + path + ": is a directory, not a model file");
+  const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > limits.max_file_bytes)
+    throw FormatError("trignet: " + path + ": the file has " + std::to_string(bytes) +
+                      " bytes, more than " + std::to_string(limits.max_file_bytes) +
+                      " (ResourceLimits::max_file_bytes)");
   std::ifstream file(path, std::ios::binary);
   if (!file) throw FormatError("trignet: " + path + ": cannot open model file");
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) throw FormatError("trignet: " + path + ": error while reading the file");
-  return parse_model_spec(text.str(), path);
+  return parse_model_spec(text.str(), path, limits);
 }
 
 }  // namespace trignet

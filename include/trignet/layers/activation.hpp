@@ -100,15 +100,22 @@ TRIGNET_HOST_DEVICE inline T softplus(T x) {
   return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-/// One element through an element-wise activation (softmax is handled by the caller).
+/// One element through an element-wise activation (softmax is handled by the
+/// caller). At +/-inf, where a formula would compute inf * 0 or inf / inf, the
+/// mathematical limit is returned: softsign(+/-inf) = +/-1, gelu(-inf) = silu(-inf) = 0.
 template <typename T>
 TRIGNET_HOST_DEVICE inline T apply_activation(const ElementwiseActivation<T>& a, T x) {
   using std::erf;
   using std::exp;
   using std::expm1;
   using std::fabs;
+  using std::isinf;
   using std::sqrt;
   using std::tanh;
+  if (isinf(x)) {
+    if (a.kind == ActivationKind::softsign) return x > T(0) ? T(1) : T(-1);
+    if ((a.kind == ActivationKind::gelu || a.kind == ActivationKind::silu) && x < T(0)) return T(0);
+  }
   switch (a.kind) {
     case ActivationKind::linear:
     case ActivationKind::softmax:

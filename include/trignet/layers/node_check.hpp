@@ -67,6 +67,13 @@ class NodeCheck {
     }
   }
 
+  /// The named weight as it is in the file (nullptr if absent), for layers whose
+  /// sizes come from a weight's shape.
+  const WeightTensor* find_weight(const std::string& name) const {
+    auto it = weights_.find(name);
+    return it == weights_.end() ? nullptr : &it->second;
+  }
+
   /// The named weight checked against its expected shape; nullptr if optional and absent.
   const WeightTensor* weight(const std::string& name, const Shape& expected, bool required,
                              const std::string& meaning = "") const {
