@@ -2,7 +2,9 @@
 // Graph validation and shape inference over a ModelSpec: names, connectivity,
 // cycles, every layer's configuration and weights, output shapes.
 
+#include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +13,35 @@
 #include "trignet/model_spec.hpp"
 
 namespace trignet {
+
+/// Bounds on what a model may declare, so that a hostile or broken file is
+/// rejected with a FormatError before anything of that size is allocated
+/// (docs/errors.md, "Resource limits"). Pass them in LoadOptions::limits.
+struct ResourceLimits {
+  /// Size of the model file read by load_model (checked before reading it).
+  std::size_t max_file_bytes = std::size_t(1) << 30;
+  /// Nodes in the graph (checked before the nodes are parsed).
+  std::size_t max_nodes = 10000;
+  /// Weight elements of all nodes together (counted while parsing).
+  std::size_t max_weight_elements = std::size_t(1) << 28;
+  /// Elements of one per-sample tensor: a model input or any node's output.
+  std::size_t max_tensor_elements = std::size_t(1) << 26;
+  /// Sum of the per-sample elements of every evaluated node's output: bounds a
+  /// Session's buffers per sample of batch.
+  std::size_t max_activation_elements = std::size_t(1) << 28;
+
+  /// No limit beyond the format's own (2^31 elements per tensor, what
+  /// format::max_tensor_elements allows, and no size_t overflow).
+  static ResourceLimits format_maximum() {
+    ResourceLimits l;
+    l.max_file_bytes = std::numeric_limits<std::size_t>::max();
+    l.max_nodes = std::numeric_limits<std::size_t>::max();
+    l.max_weight_elements = std::numeric_limits<std::size_t>::max();
+    l.max_tensor_elements = std::size_t(1) << 31;
+    l.max_activation_elements = std::numeric_limits<std::size_t>::max();
+    return l;
+  }
+};
 
 /// A tensor in the graph: a model input or a node's result.
 struct ValueRef {
@@ -46,6 +77,25 @@ inline void check_shape(const ModelSpec& spec, const std::string& path, const Sh
     if (d == 0) graph_fail(spec, path, "expected positive dimensions, found " + to_string(shape));
 }
 
+/// Element count of `shape`, or `cap + 1` as soon as it exceeds `cap` (never overflows).
+inline std::size_t bounded_element_count(const Shape& shape, std::size_t cap) {
+  std::size_t n = 1;
+  for (std::size_t d : shape) {
+    if (d != 0 && n > cap / d) return cap + 1;
+    n *= d;
+  }
+  return n;
+}
+
+inline void check_tensor_size(const ModelSpec& spec, const std::string& path, const Shape& shape,
+                              const ResourceLimits& limits, const char* what) {
+  const std::size_t cap = std::min(limits.max_tensor_elements, ResourceLimits::format_maximum().max_tensor_elements);
+  if (bounded_element_count(shape, cap) > cap)
+    graph_fail(spec, path,
+               std::string(what) + " " + to_string(shape) + " has more than " + std::to_string(cap) +
+                   " elements per sample (ResourceLimits::max_tensor_elements)");
+}
+
 inline void check_per_feature(const ModelSpec& spec, const std::string& path, std::size_t found,
                               std::size_t features) {
   if (found != features)
@@ -57,10 +107,16 @@ inline void check_per_feature(const ModelSpec& spec, const std::string& path, st
 }  // namespace detail
 
 /// Validates the whole spec and infers every shape. Throws FormatError naming
-/// the JSON path of the first problem.
-inline GraphInfo analyse(const ModelSpec& spec) {
+/// the JSON path of the first problem. `limits` bound the tensor sizes, node
+/// and weight counts; without them only the format's maxima apply.
+inline GraphInfo analyse(const ModelSpec& spec,
+                         const ResourceLimits& limits = ResourceLimits::format_maximum()) {
   using detail::graph_fail;
   GraphInfo info;
+  if (spec.nodes.size() > limits.max_nodes)
+    graph_fail(spec, "nodes",
+               "the graph has " + std::to_string(spec.nodes.size()) + " nodes, more than " +
+                   std::to_string(limits.max_nodes) + " (ResourceLimits::max_nodes)");
   if (spec.name.empty()) graph_fail(spec, "name", "expected a non-empty model name");
   if (spec.inputs.empty()) graph_fail(spec, "inputs", "expected at least one model input");
   if (spec.outputs.empty()) graph_fail(spec, "outputs", "expected at least one model output");
@@ -74,6 +130,7 @@ inline GraphInfo analyse(const ModelSpec& spec) {
     if (!names.emplace(in.name, ValueRef{true, i}).second)
       graph_fail(spec, path + ".name", "duplicate input name '" + in.name + "'");
     detail::check_shape(spec, path + ".shape", in.shape);
+    detail::check_tensor_size(spec, path + ".shape", in.shape, limits, "input shape");
     const std::size_t features = in.shape.back();
     const Preprocessing& pre = in.preprocessing;
     if (!pre.offset.empty())
@@ -161,6 +218,10 @@ inline GraphInfo analyse(const ModelSpec& spec) {
       in_shapes.push_back(ref.is_model_input ? spec.inputs[ref.index].shape
                                              : info.node_shapes[ref.index]);
     for (const auto& [wname, w] : node.weights) {
+      const std::string wpath = "nodes[" + std::to_string(i) + "].weights." + wname;
+      detail::check_shape(spec, wpath + ".shape", w.shape);
+      detail::check_tensor_size(spec, wpath + ".shape", w.shape, ResourceLimits::format_maximum(),
+                                "weight shape");
       if (w.values.size() != element_count(w.shape))
         graph_fail(spec, "nodes[" + std::to_string(i) + "].weights." + wname + ".data",
                    "expected " + std::to_string(element_count(w.shape)) + " values for shape " +
@@ -170,10 +231,18 @@ inline GraphInfo analyse(const ModelSpec& spec) {
                     node.weights);
     info.node_shapes[i] = std::visit([&](const auto& p) { return check_layer(p, check); },
                                      node.params);
+    // Inferred shapes can grow without bound (Dense units, Concatenate,
+    // Reshape): checked here, without overflow, before a backend allocates.
+    detail::check_tensor_size(spec, "nodes[" + std::to_string(i) + "]", info.node_shapes[i],
+                              limits, "output shape");
     info.node_flops[i] = std::visit(
         [&](const auto& p) { return layer_flops(p, in_shapes, info.node_shapes[i]); },
         node.params);
     for (const auto& entry : node.weights) info.parameter_count += entry.second.values.size();
+    if (info.parameter_count > limits.max_weight_elements)
+      graph_fail(spec, "nodes[" + std::to_string(i) + "].weights",
+                 "the model has more than " + std::to_string(limits.max_weight_elements) +
+                     " weight elements (ResourceLimits::max_weight_elements)");
   }
 
   // Outputs, then the subset of nodes they need.
@@ -205,10 +274,17 @@ inline GraphInfo analyse(const ModelSpec& spec) {
     if (needed[*it])
       for (const ValueRef& ref : info.node_inputs[*it])
         if (!ref.is_model_input) needed[ref.index] = true;
+  std::size_t activations = 0;
   for (std::size_t i : topo)
     if (needed[i]) {
       info.order.push_back(i);
       info.flops_per_sample += info.node_flops[i];
+      activations += element_count(info.node_shapes[i]);  // each <= 2^31: no overflow
+      if (activations > limits.max_activation_elements)
+        graph_fail(spec, "nodes",
+                   "the evaluated nodes produce more than " +
+                       std::to_string(limits.max_activation_elements) +
+                       " values per sample (ResourceLimits::max_activation_elements)");
     }
   return info;
 }

@@ -13,11 +13,16 @@ namespace trignet {
 struct LoadOptions {
   /// Re-run the embedded test vectors and throw VerificationError on disagreement.
   bool verify_test_vectors = true;
+  /// What a file may declare: file size, nodes, weights, tensor sizes
+  /// (FormatError beyond them, before allocating; see docs/errors.md).
+  ResourceLimits limits = ResourceLimits();
 };
 
 /// Compiles a spec for scalar type T (float or double).
 template <typename T = float>
 std::shared_ptr<const Model<T>> compile_model(ModelSpec spec, const LoadOptions& options = {}) {
+  // A spec built in code has not met the limits yet: check before compiling allocates.
+  analyse(spec, options.limits);
   auto model = std::make_shared<const Model<T>>(std::move(spec));
   if (options.verify_test_vectors && !model->spec().test_vectors.empty()) {
     const VerificationReport report = verify_test_vectors(model);
@@ -35,7 +40,7 @@ std::shared_ptr<const Model<T>> compile_model(ModelSpec spec, const LoadOptions&
 /// Loads a model file. Throws FormatError (bad file), VerificationError.
 template <typename T = float>
 std::shared_ptr<const Model<T>> load_model(const std::string& path, const LoadOptions& options = {}) {
-  return compile_model<T>(load_model_spec(path), options);
+  return compile_model<T>(load_model_spec(path, options.limits), options);
 }
 
 /// Loads a model from JSON text; `source` names it in error messages.
@@ -43,7 +48,7 @@ template <typename T = float>
 std::shared_ptr<const Model<T>> load_model_from_string(const std::string& json,
                                                        const LoadOptions& options = {},
                                                        const std::string& source = "<string>") {
-  return compile_model<T>(parse_model_spec(json, source), options);
+  return compile_model<T>(parse_model_spec(json, source, options.limits), options);
 }
 
 }  // namespace trignet

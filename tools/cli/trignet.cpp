@@ -290,25 +290,6 @@ void reject_directory(const std::string& path) {
     throw trignet::Error("trignet: " + path + ": is a directory, not a file");
 }
 
-/// Reads and parses a JSON file other than a model (the run command's inputs).
-nlohmann::json read_json_file(const std::string& path, const char* what) {
-  reject_directory(path);
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw trignet::Error("trignet: " + path + ": cannot open " + what);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) throw trignet::Error("trignet: " + path + ": error while reading the file");
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix, keep the position.
-    const std::string message = e.what();
-    const std::size_t start = message.find("] ");
-    throw trignet::Error("trignet: " + path + ": malformed JSON: " +
-                         (start == std::string::npos ? message : message.substr(start + 2)));
-  }
-}
-
 /// Writes text to a file, or to standard output when path is empty.
 void write_text(const std::string& path, const std::string& text) {
   if (path.empty()) {
@@ -551,49 +532,24 @@ int run_check(const Options& options) {
 // ---------------------------------------------------------------------------
 // run
 
-/// The samples of an inputs file: batch-major values per model input.
-struct InputBatch {
-  std::size_t batch = 0;
-  std::vector<std::vector<double>> values;
-};
-
-std::string quoted_names(const std::vector<TensorInfo>& tensors) {
-  std::vector<std::string> names;
-  for (const TensorInfo& t : tensors) names.push_back("'" + t.name + "'");
-  return join(names, ", ");
-}
-
-void reject_unknown_names(const JsonReader& root, const std::vector<TensorInfo>& inputs) {
-  for (auto it = root.json().begin(); it != root.json().end(); ++it) {
-    bool known = false;
-    for (const TensorInfo& in : inputs) known = known || in.name == it.key();
-    if (!known)
-      root.at(it.key().c_str())
-          .fail("unknown input name '" + it.key() +
-                "' (the model's inputs: " + quoted_names(inputs) + ")");
-  }
-}
-
-InputBatch read_inputs(const std::string& path, const std::vector<TensorInfo>& inputs) {
-  const nlohmann::json doc = read_json_file(path, "inputs file");
+/// The samples of an inputs file: batch-major values per model input, read
+/// with the library's strict parser (depth limit, duplicate keys, overflow).
+trignet::format::NamedBatches read_inputs(const std::string& path,
+                                          const std::vector<TensorInfo>& inputs) {
+  reject_directory(path);
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw trignet::Error("trignet: " + path + ": cannot open inputs file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  const nlohmann::json doc = trignet::format::parse_json_text(text.str(), path);
   const JsonReader root(doc, "", path);
-  root.expect_object();
-  reject_unknown_names(root, inputs);
-  InputBatch result;
-  result.values.resize(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const std::optional<JsonReader> entry = root.find(inputs[i].name.c_str());
-    if (!entry)
-      root.fail("missing input '" + inputs[i].name +
-                "' (the model's inputs: " + quoted_names(inputs) + ")");
-    const std::size_t batch =
-        trignet::format::read_batch(*entry, inputs[i].shape, result.values[i]);
-    if (i > 0 && batch != result.batch)
-      entry->fail("expected a batch of " + std::to_string(result.batch) + " samples like input '" +
-                  inputs[0].name + "', found " + std::to_string(batch));
-    result.batch = batch;
+  std::vector<std::string> names;
+  std::vector<Shape> shapes;
+  for (const TensorInfo& in : inputs) {
+    names.push_back(in.name);
+    shapes.push_back(in.shape);
   }
-  return result;
+  return trignet::format::read_named_batches(root, names, shapes);
 }
 
 /// Indents every line after the first.
@@ -623,7 +579,7 @@ std::string outputs_json(const trignet::Session<T>& session) {
 template <typename T>
 int run_inference(const Options& options) {
   const auto model = load_unverified<T>(options.model_path);
-  const InputBatch samples = read_inputs(options.inputs_path, model->inputs());
+  const auto samples = read_inputs(options.inputs_path, model->inputs());
   std::vector<std::vector<T>> buffers;
   std::vector<trignet::Span<const T>> views;
   for (const std::vector<double>& values : samples.values)

@@ -2,9 +2,11 @@
 // Batch-first nested JSON arrays <-> flat batch-major buffers: how test vectors,
 // `trignet run` inputs and outputs are written.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +46,49 @@ inline std::size_t read_batch(const JsonReader& j, const Shape& shape, std::vect
   const std::size_t batch = j.size();
   if (batch == 0) j.fail("expected at least one sample, found an empty array");
   out.clear();
-  out.reserve(batch * element_count(shape));
+  // Reserve only a bounded amount up front: a short file can declare many
+  // samples of a large shape ([[],[],...]) and must fail on its first sample,
+  // not on a huge allocation.
+  const std::size_t per_sample = element_count(shape);
+  constexpr std::size_t reserve_limit = std::size_t(1) << 20;
+  if (per_sample != 0 && batch <= reserve_limit / per_sample) out.reserve(batch * per_sample);
   for (std::size_t b = 0; b < batch; ++b) detail::read_nested(j[b], shape, 0, out);
   return batch;
+}
+
+/// Values for named inputs, as `trignet run` reads them: batch-major per input.
+struct NamedBatches {
+  std::size_t batch = 0;
+  std::vector<std::vector<double>> values;  // one per name, batch x element_count(shape)
+};
+
+/// Reads an object {"name": batch-first array, ...} holding every one of
+/// `names` (with per-sample `shapes`) and nothing else, all with the same batch
+/// size. null stands for NaN. Throws FormatError naming the JSON path.
+inline NamedBatches read_named_batches(const JsonReader& root, const std::vector<std::string>& names,
+                                       const std::vector<Shape>& shapes) {
+  auto quoted = [&] {
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "'" : ", '") + n + "'";
+    return list;
+  };
+  root.expect_object();
+  for (auto it = root.json().begin(); it != root.json().end(); ++it)
+    if (std::find(names.begin(), names.end(), it.key()) == names.end())
+      root.at(it.key().c_str())
+          .fail("unknown input name '" + it.key() + "' (the model's inputs: " + quoted() + ")");
+  NamedBatches result;
+  result.values.resize(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::optional<JsonReader> entry = root.find(names[i].c_str());
+    if (!entry) root.fail("missing input '" + names[i] + "' (the model's inputs: " + quoted() + ")");
+    const std::size_t batch = read_batch(*entry, shapes[i], result.values[i]);
+    if (i > 0 && batch != result.batch)
+      entry->fail("expected a batch of " + std::to_string(result.batch) + " samples like input '" +
+                  names[0] + "', found " + std::to_string(batch));
+    result.batch = batch;
+  }
+  return result;
 }
 
 /// A number as JSON text (9 significant digits for float32, 17 for float64).

@@ -2,10 +2,12 @@
 // A strict, path-tracking view of a parsed JSON document: every accessor
 // checks the type it expects and every failure names the JSON path.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +23,58 @@ namespace trignet::format {
 /// before anything is allocated).
 inline constexpr std::size_t max_tensor_elements = std::size_t(1) << 31;
 
+/// Deepest nesting accepted: model files need a handful of levels, and a limit
+/// keeps hostile files from exhausting the stack in recursive JSON code.
+inline constexpr int max_json_depth = 64;
+
+/// Parser callback that rejects deep nesting and repeated keys in an object
+/// (which nlohmann would otherwise resolve silently, last one wins).
+inline nlohmann::json::parser_callback_t strict_json_callback(const std::string& source) {
+  auto keys = std::make_shared<std::vector<std::vector<std::string>>>();
+  return [keys, source](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (depth > max_json_depth)
+      throw FormatError("trignet: " + source + ": JSON nested deeper than " +
+                        std::to_string(max_json_depth) + " levels");
+    if (event == Event::object_start) {
+      keys->emplace_back();
+    } else if (event == Event::object_end) {
+      if (!keys->empty()) keys->pop_back();
+    } else if (event == Event::key && !keys->empty()) {
+      const std::string key = parsed.get<std::string>();
+      auto& seen = keys->back();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        throw FormatError("trignet: " + source + ": duplicate key \"" + key +
+                          "\" in one JSON object (the file is ambiguous)");
+      seen.push_back(key);
+    }
+    return true;
+  };
+}
+
+/// Parses JSON text strictly (depth limit, no repeated keys). Every failure,
+/// nlohmann's own exceptions included, becomes a FormatError naming `source`.
+inline nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
+  try {
+    return nlohmann::json::parse(text, strict_json_callback(source));
+  } catch (const nlohmann::json::exception& e) {
+    // Syntax errors (truncated files end here, with the byte position) and
+    // numbers beyond double range.
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    throw FormatError("trignet: " + source + ": malformed JSON: " +
+                      (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+}
+
 class JsonReader {
  public:
+  /// Keeps pointers to `value` and `source`: both must outlive the reader.
   JsonReader(const nlohmann::json& value, std::string path, const std::string& source)
       : value_(&value), path_(std::move(path)), source_(&source) {}
+  // A temporary would dangle (e.g. a string literal as source): not allowed.
+  JsonReader(const nlohmann::json& value, std::string path, std::string&& source) = delete;
+  JsonReader(nlohmann::json&& value, std::string path, const std::string& source) = delete;
 
   const std::string& path() const { return path_; }
   const nlohmann::json& json() const { return *value_; }
