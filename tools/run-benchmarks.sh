@@ -1,22 +1,48 @@
 #!/usr/bin/env bash
 # The main job: builds trignet, verifies every bundled model in models/
-# (`trignet check`: embedded test vectors) and measures its latency
-# (`trignet-latency`). Extra arguments go to trignet-latency (e.g. --full).
+# (`trignet check`: embedded test vectors), measures every model on every
+# available backend and batch size (`trignet-bench`), runs ONNX Runtime and
+# libtorch side by side on the same networks when .venv has them, checks the
+# budgets in benchmarks/budgets.json and prints the table; exit status 1 if a
+# model fails its check or a budget fails. See docs/benchmarks.md.
+#
+#   tools/run-benchmarks.sh [--no-compare] [trignet-bench options: --full, --filter REGEX, --batch LIST, ...]
+#
+# Writes $build/bench/results.json and, with matplotlib, $build/bench/latency.png.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
 
+compare=1
+bench_args=()
+ort_args=()
+while (($#)); do
+  case "$1" in
+    --no-compare) compare=0 ;;
+    --full) bench_args+=("$1"); ort_args+=("$1") ;;
+    --filter) bench_args+=("$1" "$2"); ort_args+=("$1" "$2"); shift ;;
+    *) bench_args+=("$1") ;;
+  esac
+  shift
+done
+
 build="${TRIGNET_BUILD_DIR:-$root/build}"
+py="$root/.venv/bin/python"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-cmake --build "$build" -j "$(nproc)" --target trignet_cli trignet_latency
+torch_opt=(-DTRIGNET_BENCH_LIBTORCH=OFF)
+if ((compare)) && "$py" -c "import torch" >/dev/null 2>&1; then
+  torch_opt=(-DTRIGNET_BENCH_LIBTORCH=ON -DTRIGNET_TORCH_PYTHON="$py")
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${torch_opt[@]}" >/dev/null
+start=$SECONDS
+cmake --build "$build" -j "$(nproc)" --target trignet_cli trignet_bench
+echo "(build: $((SECONDS - start)) s)"
 
-models=("$root"/models/*.json)
 status=0
 echo
 echo "== Verifying bundled models (embedded test vectors) =="
-for m in "${models[@]}"; do
+for m in "$root"/models/*.json; do
   if "$build/tools/trignet" check "$m" > "$build/check.log" 2>&1; then
     printf '%-40s PASS\n' "$(basename "$m")"
   else
@@ -25,7 +51,40 @@ for m in "${models[@]}"; do
     status=1
   fi
 done
+
+out="$build/bench"
+mkdir -p "$out"
+ref_args=()
+if ((compare)); then
+  echo
+  echo "== Reference exports for ONNX Runtime and libtorch (same networks, same weights) =="
+  if "$py" -c "import torch" >/dev/null 2>&1; then
+    rm -rf "$out/reference"
+    t=$SECONDS
+    "$py" -W ignore "$root/benchmarks/export_reference.py" "$out/reference" "$root"/models/*.json 2>/dev/null \
+      || echo "  export failed: no comparison this run"
+    echo "  (export: $((SECONDS - t)) s)"
+    ref_args+=(--reference-dir "$out/reference")
+    if "$py" -c "import onnxruntime" >/dev/null 2>&1; then
+      echo "  measuring ONNX Runtime (Python API, batch 64 and 1000) ..."
+      t=$SECONDS
+      "$py" "$root/benchmarks/ort_bench.py" "$out/reference" "$out/onnxruntime.json" "${ort_args[@]}" >/dev/null \
+        && ref_args+=(--reference-json "$out/onnxruntime.json") || echo "  ONNX Runtime benchmark failed: not compared"
+      echo "  ($((SECONDS - t)) s)"
+    else
+      echo "  onnxruntime is not installed in .venv: not compared"
+    fi
+  else
+    echo "  torch is not installed in .venv: no libtorch or ONNX Runtime comparison"
+  fi
+fi
+
 echo
-echo "== Latency (CPU run-time engine) =="
-"$build/benchmarks/trignet-latency" "$@" "${models[@]}"
+echo "== Latency and budgets =="
+"$build/benchmarks/trignet-bench" --check --json "$out/results.json" "${ref_args[@]}" "${bench_args[@]}" \
+  "$root/models" || status=1
+if "$py" -c "import matplotlib" >/dev/null 2>&1; then
+  "$py" "$root/tools/plot-benchmarks.py" "$out/results.json" -o "$out/latency.png" || true
+fi
+echo "results: $out/results.json (total $SECONDS s)"
 exit $status
