@@ -6,7 +6,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-packages=(g++ cmake make libeigen3-dev nlohmann-json3-dev catch2 ccache python3-venv)
+packages=(g++ cmake make libeigen3-dev nlohmann-json3-dev catch2 ccache python3-venv
+          clang-14 libclang-rt-14-dev)  # clang: libFuzzer (tools/run-fuzz.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
