@@ -18,6 +18,8 @@
 #include "cpu_reference.hpp"
 #include "trignet/cuda/cuda.hpp"
 
+using trignet_test::make_inputs;
+
 namespace {
 
 int failures = 0;
@@ -33,16 +35,6 @@ int checks = 0;
       std::printf("\n");                                      \
     }                                                         \
   } while (0)
-
-std::vector<float> make_inputs(std::size_t n, std::uint32_t seed) {
-  std::vector<float> v(n);
-  std::uint32_t s = seed * 2654435761u + 12345u;
-  for (auto& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = static_cast<float>((s >> 8) & 0xffff) / 65535.0f * 4.0f - 2.0f;
-  }
-  return v;
-}
 
 /// Largest violation of |got - want| <= 3e-5 + 3e-4 |want| (NaN must match NaN), in units of the bound.
 double worst(const std::vector<float>& got, const std::vector<float>& want) {

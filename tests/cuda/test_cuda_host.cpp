@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cpu_reference.hpp"
 #include "catch.hpp"
 #include "test_support.hpp"
 #include "trignet/cuda/dense_net.hpp"
@@ -20,19 +21,9 @@
 using trignet_test::contains;
 using trignet_test::error_message;
 using trignet_test::source_path;
+using trignet_test::make_inputs;
 
 namespace {
-
-/// Deterministic inputs in [-2, 2] (a simple LCG: no <random> differences between libraries).
-std::vector<float> make_inputs(std::size_t n, std::uint32_t seed) {
-  std::vector<float> v(n);
-  std::uint32_t s = seed * 2654435761u + 12345u;
-  for (auto& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = static_cast<float>((s >> 8) & 0xffff) / 65535.0f * 4.0f - 2.0f;
-  }
-  return v;
-}
 
 bool close(float a, float b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
