@@ -16,6 +16,19 @@ from .errors import ConversionError
 _NAME_RE = re.compile(r"[^A-Za-z0-9_.:/-]+")
 
 
+
+def registrar(table):
+    """The decorator factory every route uses for its mapping table:
+    @register("Name1", "Name2") enters the function under each name."""
+    def register_names(*names):
+        def register(fn):
+            for n in names:
+                table[n] = fn
+            return fn
+        return register
+    return register_names
+
+
 def _norm_axis(axis, rank, where):
     a = axis + rank if axis < 0 else axis
     if not 0 <= a < rank:

@@ -14,17 +14,13 @@ import numpy as np
 
 from .activations import act
 from .errors import ConversionError, UnsupportedError, unsupported_config
+from .graph import registrar
 from . import writer
 
 LAYERS = {}
 
 
-def layer(*class_names):
-    def register(fn):
-        for c in class_names:
-            LAYERS[c] = fn
-        return fn
-    return register
+layer = registrar(LAYERS)
 
 
 def import_keras():

@@ -19,19 +19,14 @@ import numpy as np
 
 from .activations import act
 from .errors import ConversionError, UnsupportedError, unsupported_config
-from .graph import Graph
+from .graph import Graph, registrar
 from . import writer
 
 OPS = {}
 IDENTITY_OPS = ("Identity", "Dropout")
 
 
-def op(*names):
-    def register(fn):
-        for n in names:
-            OPS[n] = fn
-        return fn
-    return register
+op = registrar(OPS)
 
 
 class T(str):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .activations import act
 from .errors import ConversionError, UnsupportedError, unsupported_config
-from .graph import Graph
+from .graph import Graph, registrar
 from . import writer
 
 OPS = {}
@@ -33,12 +33,7 @@ IDENTITY_OPS = ("aten.dropout.default", "aten.alias.default", "aten.clone.defaul
                 "aten.lift_fresh_copy.default", "aten.dropout_.default")
 
 
-def op(*names):
-    def register(fn):
-        for n in names:
-            OPS[n] = fn
-        return fn
-    return register
+op = registrar(OPS)
 
 
 class T(str):
