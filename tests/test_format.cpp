@@ -81,6 +81,30 @@ TEST_CASE("the content hash covers computation, not spelling or metadata", "[for
   CHECK(hash_of(changed) != base);
 }
 
+TEST_CASE("the content hash covers fixed-point precision", "[format][hash]") {
+  const nlohmann::json doc =
+      nlohmann::json::parse(read_text(source_path("tests/data/fixed_engine/mlp_softmax.json")));
+  auto hash_of = [](const nlohmann::json& j) {
+    return trignet::content_hash(trignet::parse_model_spec(j.dump()));
+  };
+  const std::string base = hash_of(doc);
+  // Without any precision it is a float model: the hash of the same graph and weights.
+  nlohmann::json plain = doc;
+  plain.erase("fixed_point");
+  for (auto& node : plain["nodes"]) node.erase("precision");
+  CHECK(hash_of(plain) != base);
+  // Any precision change changes the hash.
+  bool changed_one = false;
+  for (std::size_t i = 0; i < doc["nodes"].size() && !changed_one; ++i) {
+    if (!doc["nodes"][i].contains("precision") || !doc["nodes"][i]["precision"].contains("result")) continue;
+    nlohmann::json changed = doc;
+    changed["nodes"][i]["precision"]["result"] = "ap_fixed<30,12,AP_RND,AP_SAT>";
+    CHECK(hash_of(changed) != base);
+    changed_one = true;
+  }
+  CHECK(changed_one);
+}
+
 TEST_CASE("float32 weights written with 9 significant digits round-trip exactly", "[format]") {
   std::mt19937 rng(42);
   std::vector<float> values;

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "trignet/fixed_engine/precision.hpp"
 #include "trignet/layers/activation.hpp"
 #include "trignet/layers/attention.hpp"
 #include "trignet/layers/conv.hpp"
@@ -93,6 +94,8 @@ struct NodeSpec {
   std::vector<std::string> inputs;
   WeightMap weights;
   std::string config_text;  // canonical JSON of the config as read (for the content hash)
+  std::optional<PrecisionSpec> precision;  // fixed point (docs/format.md); float engines ignore it
+  std::string precision_text;  // canonical JSON of "precision" as read (for the content hash)
 };
 
 /// Embedded test vector: raw inputs and the framework's outputs for a batch.
@@ -113,6 +116,8 @@ struct ModelSpec {
   std::vector<OutputSpec> outputs;
   std::vector<NodeSpec> nodes;
   std::vector<TestVector> test_vectors;
+  std::optional<FixedPointSpec> fixed_point;  // input types for the fixed-point engine
+  std::string fixed_point_text;  // canonical JSON of "fixed_point" as read (for the content hash)
 };
 
 }  // namespace trignet

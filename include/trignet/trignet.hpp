@@ -4,6 +4,7 @@
 
 #include "trignet/config.hpp"
 #include "trignet/error.hpp"
+#include "trignet/fixed_engine/fixed_model.hpp"
 #include "trignet/load.hpp"
 #include "trignet/model.hpp"
 #include "trignet/model_spec.hpp"

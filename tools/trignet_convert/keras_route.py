@@ -652,6 +652,11 @@ def convert_keras(model, path=None, options=None, input_shapes=None, **kwargs):
         return [_np(y) for y in ys]
 
     meta = {"framework": "keras", "framework_version": keras.__version__, "keras_backend": keras.backend.backend()}
+    if opt.precision is not None:   # fixed point: let hls4ml resolve the configuration (precision.py)
+        from .precision import resolve_keras
+        resolved = resolve_keras(model, opt.precision)
+        opt = writer.make_options(opt, precision=resolved)
+        meta["fixed_point_source"] = resolved.source
     return writer.finish(g, run, opt, meta, path)
 
 

@@ -10,6 +10,9 @@
 //   #nodes,   per node:   name, type, #inputs, input names..., config (compact JSON
 //                         with sorted keys, as re-serialised after parsing),
 //                         #weights, per weight in name order: name, rank, dims..., values[]
+//   then, only if the model has fixed-point precision: "fixed-point", the
+//   top-level fixed_point object and every node's precision object (compact
+//   JSON with sorted keys, "" where absent)
 
 #include <cstdint>
 #include <cstring>
@@ -87,6 +90,15 @@ inline std::string content_hash(const ModelSpec& spec) {
       h.shape(w.shape);
       h.floats(w.values);
     }
+  }
+  // Fixed-point precision changes what the fixed-point engine computes. Only
+  // models that have it hash it, so float-only models keep their hashes.
+  bool fixed = !spec.fixed_point_text.empty();
+  for (const NodeSpec& node : spec.nodes) fixed = fixed || !node.precision_text.empty();
+  if (fixed) {
+    h.str("fixed-point");
+    h.str(spec.fixed_point_text);
+    for (const NodeSpec& node : spec.nodes) h.str(node.precision_text);
   }
   return h.hex();
 }
