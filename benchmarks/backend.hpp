@@ -23,6 +23,7 @@ struct ModelInfo {
   std::string path;
   std::string name;
   std::vector<std::size_t> input_sizes, output_sizes;
+  std::size_t parameters = 0;  // weights and biases (float32 each)
   std::vector<std::vector<std::size_t>> input_shapes;  // per-sample shapes
   double flops_per_sample = 0;
   std::size_t max_batch = 1;
@@ -48,8 +49,13 @@ class Backend {
   virtual bool is_reference() const { return false; }
   /// Empty when usable; otherwise why not (printed once, never an error).
   virtual std::string unavailable() const { return {}; }
+  /// The models this backend can run, for backends that only run some
+  /// (printed once; prepare() on any other model returns null with `why`
+  /// empty, which the runner does not list); empty: any model.
+  virtual std::string covers() const { return {}; }
   /// A runner for `model` with buffers for model.max_batch samples, or null
-  /// with `why` set (e.g. "no TorchScript export of this model").
+  /// with `why` set (e.g. "no TorchScript export of this model"; empty: a
+  /// model outside covers(), not reported).
   virtual std::unique_ptr<Runner> prepare(const ModelInfo& model, std::string& why) = 0;
 };
 

@@ -38,7 +38,8 @@ BASE_SEED = 20261128
 PLANNED = []
 ISSUE_NUMBER = {"hls4ml_jet_tagger_keras": 1, "cms_l1_tau_id": 2, "cms_l1_jet_tagger": 3, "axol1tl_encoder": 4,
                 "cicada_cnn": 5, "deep_sets_jet_tagger": 6, "lhcb_two_track_mva": 7, "dl1r_like": 8,
-                "gru_track_model": 9, "particle_transformer_small": 10}
+                "gru_track_model": 9, "particle_transformer_small": 10,
+                "mlp_64_256x3_10": 11}  # 11: reference network of issue 6 (benchmarks)
 
 
 def zoo_modules():

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 COLORS = {"cpu-graph": "tab:blue", "cpu-static": "tab:green", "cuda": "tab:purple", "libtorch": "tab:red",
-          "onnxruntime-py": "tab:orange"}
+          "onnxruntime-py": "tab:orange", "eigen-fixed": "tab:brown"}
 STYLES = ["-", "--", ":", "-."]
 
 
@@ -59,7 +59,8 @@ def main():
             ax.plot(xs, ys, style, color=color, lw=1.6, label=f"{r['backend']} b={r['batch']}")
             ax.plot([tail_x(99.98)], [r["max_ns"] / 1e3], "^", color=color, ms=4)
         for b in data.get("budgets", []):
-            if b["model"] != model or b["percentile"] not in ("p50", "p90", "p99", "p99.9", "median"):
+            # Only absolute limits are drawn (ratio and throughput budgets have no limit_ns).
+            if b["model"] != model or "limit_ns" not in b or b["percentile"] not in ("p50", "p90", "p99", "p99.9", "median"):
                 continue
             p = 50.0 if b["percentile"] in ("median", "p50") else float(b["percentile"][1:])
             ax.plot([tail_x(p)], [b["limit_ns"] / 1e3], "x", color="black", ms=7, mew=1.5)
@@ -84,7 +85,8 @@ def main():
     fig.legend([labels[l] for l in order], order, loc="lower center", ncol=min(6, len(order)), fontsize=8,
                frameon=False)
     m = data.get("machine", {})
-    fig.suptitle(f"trignet-bench {data.get('mode', '')} {data.get('date', '')}: {m.get('cpu_model', '')}, "
+    isa = data.get("isa", data.get("simd", ""))
+    fig.suptitle(f"trignet-bench {data.get('mode', '')} {data.get('date', '')}: {m.get('cpu_model', '')}, {isa}, "
                  f"one thread pinned, load {m.get('load_average_1min', '?')}  (x = budget, ^ = max)", fontsize=10)
     fig.tight_layout(rect=(0, 0.035 * math.ceil(len(labels) / 6) + 0.01, 1, 1))
     fig.savefig(args.output, dpi=110)

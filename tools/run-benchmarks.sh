@@ -3,10 +3,18 @@
 # (`trignet check`: embedded test vectors), measures every model on every
 # available backend and batch size (`trignet-bench`), runs ONNX Runtime and
 # libtorch side by side on the same networks when .venv has them, checks the
-# budgets in benchmarks/budgets.json and prints the table; exit status 1 if a
-# model fails its check or a budget fails. See docs/benchmarks.md.
+# budgets in benchmarks/budgets.json and prints the table (with every trignet
+# result as a ratio to the hand-written fixed-size Eigen baseline, and the
+# issue-6 targets), then times the compile-time path's compilation
+# (benchmarks/compile-time.sh); exit status 1 if a model fails its check or a
+# budget fails. See docs/benchmarks.md.
 #
-#   tools/run-benchmarks.sh [--no-compare] [trignet-bench options: --full, --filter REGEX, --batch LIST, ...]
+#   tools/run-benchmarks.sh [--no-compare] [--no-compile-time] [trignet-bench options: --full, --filter REGEX,
+#                           --batch LIST, --rounds N, ...]
+#
+# trignet-bench is compiled for TRIGNET_BENCH_ARCH (environment or CMake
+# cache; default native: the SIMD path of this machine). TRIGNET_BUILD_DIR
+# chooses the build folder (default build/).
 #
 # Writes $build/bench/results.json and, with matplotlib, $build/bench/latency.png.
 set -euo pipefail
@@ -14,12 +22,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
 
 compare=1
+compile_time=1
+full=0
 bench_args=()
 ort_args=()
 while (($#)); do
   case "$1" in
     --no-compare) compare=0 ;;
-    --full) bench_args+=("$1"); ort_args+=("$1") ;;
+    --no-compile-time) compile_time=0 ;;
+    --full) bench_args+=("$1"); ort_args+=("$1"); full=1 ;;
     --filter) bench_args+=("$1" "$2"); ort_args+=("$1" "$2"); shift ;;
     *) bench_args+=("$1") ;;
   esac
@@ -34,7 +45,9 @@ torch_opt=(-DTRIGNET_BENCH_LIBTORCH=OFF)
 if ((compare)) && "$py" -c "import torch" >/dev/null 2>&1; then
   torch_opt=(-DTRIGNET_BENCH_LIBTORCH=ON -DTRIGNET_TORCH_PYTHON="$py")
 fi
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${torch_opt[@]}" >/dev/null
+arch_opt=()
+[[ -n "${TRIGNET_BENCH_ARCH+set}" ]] && arch_opt=(-DTRIGNET_BENCH_ARCH="$TRIGNET_BENCH_ARCH")
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${torch_opt[@]}" "${arch_opt[@]}" >/dev/null
 start=$SECONDS
 cmake --build "$build" -j "$(nproc)" --target trignet_cli trignet_bench
 echo "(build: $((SECONDS - start)) s)"
@@ -85,6 +98,13 @@ echo "== Latency and budgets =="
   "$root/models" || status=1
 if "$py" -c "import matplotlib" >/dev/null 2>&1; then
   "$py" "$root/tools/plot-benchmarks.py" "$out/results.json" -o "$out/latency.png" || true
+fi
+if ((compile_time)); then
+  echo
+  # Quick: one compilation of each TU, without the (slow) run-time engine TU.
+  ct_args=(--runs 1 --no-runtime)
+  ((full)) && ct_args=(--runs 3)
+  "$root/benchmarks/compile-time.sh" "${ct_args[@]}" --json "$out/compile-time.json" || status=1
 fi
 echo "results: $out/results.json (total $SECONDS s)"
 exit $status

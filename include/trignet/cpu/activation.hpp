@@ -1,17 +1,20 @@
 #pragma once
-// Activations over whole buffers. The kind is dispatched once per buffer, so
-// each loop body is a single expression the compiler can vectorise; tanh,
-// sigmoid and exp use Eigen's vectorised implementations.
+// Activations over whole buffers. The kind is dispatched once per buffer.
+// float uses the SIMD activations of simd/activation.hpp (maximum errors in
+// docs/fast-path.md); double keeps loops the compiler can vectorise, with
+// Eigen's tanh, sigmoid and exp.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 
 #include <Eigen/Core>
 
 #include "trignet/cpu/layer.hpp"
 #include "trignet/layers/activation.hpp"
+#include "trignet/simd/activation.hpp"
 
 namespace trignet::cpu {
 
@@ -24,6 +27,12 @@ inline void transform_inplace(T* data, std::size_t n, F f) {
 template <typename T>
 void softmax_inplace(T* data, std::size_t outer, std::size_t axis_size, std::size_t inner) {
   using std::exp;
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1) {  // contiguous rows: the SIMD softmax (same NaN and inf rules)
+      for (std::size_t o = 0; o < outer; ++o) simd::softmax_row(data + o * axis_size, axis_size);
+      return;
+    }
+  }
   for (std::size_t o = 0; o < outer; ++o) {
     T* block = data + o * axis_size * inner;
     for (std::size_t i = 0; i < inner; ++i) {
@@ -67,9 +76,9 @@ inline void flush_tiny_results(T* data, std::size_t n) {
   transform_inplace(data, n, [](T y) { return y < tiny ? T(0) : y; });
 }
 
-/// An element-wise activation over n elements, in place.
+/// An element-wise activation over n elements, in place (loops for double).
 template <typename T>
-void activate_inplace(const ElementwiseActivation<T>& a, T* data, std::size_t n) {
+void activate_inplace_loops(const ElementwiseActivation<T>& a, T* data, std::size_t n) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   Eigen::Map<Array> v(data, static_cast<Eigen::Index>(n));
   switch (a.kind) {
@@ -98,6 +107,22 @@ void activate_inplace(const ElementwiseActivation<T>& a, T* data, std::size_t n)
       });
     default:
       return transform_inplace(data, n, [&a](T x) { return apply_activation(a, x); });
+  }
+}
+
+/// An element-wise activation over n elements, in place.
+template <typename T>
+void activate_inplace(const ElementwiseActivation<T>& a, T* data, std::size_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    Activation params;
+    params.kind = a.kind;
+    params.alpha = a.alpha;
+    params.slope = a.slope;
+    params.offset = a.offset;
+    params.approximate = a.approximate;
+    simd::activate(params, data, n);
+  } else {
+    activate_inplace_loops(a, data, n);
   }
 }
 

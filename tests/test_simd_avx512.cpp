@@ -1,0 +1,3 @@
+// The SIMD checks built for one instruction set (flags set in tests/CMakeLists.txt).
+#define SIMD_CHECKS_NS simd_checks_avx512
+#include "simd_checks.inc"
