@@ -2,18 +2,24 @@
 // the budgets in benchmarks/budgets.json. See docs/benchmarks.md.
 //
 //   trignet-bench [--check] [--json FILE] [--filter REGEX] [--quick|--full]
-//                 [--batch 1,64,1000] [--cpu N] [--budgets FILE]
+//                 [--batch 1,64,1000] [--rounds N] [--cpu N] [--budgets FILE]
 //                 [--reference-dir DIR] [--reference-json FILE] [MODEL.json|DIR ...]
 //
 // Per (model, backend, batch), on one thread pinned to one core, after warm-up:
 //   median   per-call time from blocks of consecutive calls (clock cost amortised)
 //   p50..max single calls, each timed on its own (clock cost included)
 //   samples/s = batch / median; GFLOP/s = FLOPs per sample * samples/s.
+//   x eigen  median / the median of the hand-written fixed-size Eigen baseline
+//            (backend eigen-fixed) for the same model and batch, same run.
+// For one model and batch size the backends are measured one after the other
+// (with --rounds N: N times in turn, A B C A B C ...), so that ratios compare
+// measurements taken close together in time.
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -29,14 +35,25 @@
 #if defined(__linux__)
 #include <sched.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define TRIGNET_BENCH_CALLGRIND 1
+#endif
 
 #include <nlohmann/json.hpp>
 #include <trignet/trignet.hpp>
 
 #include "backend.hpp"
+#include "network_registry.hpp"
 
 #ifndef TRIGNET_SOURCE_DIR
 #define TRIGNET_SOURCE_DIR "."
+#endif
+#ifndef TRIGNET_BENCH_FLAGS
+#define TRIGNET_BENCH_FLAGS "unknown"
 #endif
 
 namespace trignet_bench {
@@ -88,12 +105,42 @@ class GraphBackend : public Backend {
   }
 };
 
+/// The run-time engine in reproducible mode (docs/user-guide.md): what
+/// batch- and SIMD-independent results cost, next to cpu-graph in one run.
+class ReproducibleBackend : public Backend {
+ public:
+  std::string name() const override { return "cpu-repro"; }
+  bool is_reference() const override { return true; }
+  std::string covers() const override {
+    return "models whose layers all have reproducible kernels (no convolution, recurrent, "
+           "LayerNormalization or attention)";
+  }
+  std::unique_ptr<Runner> prepare(const ModelInfo& info, std::string& why) override {
+    trignet::LoadOptions options;
+    options.reproducible = true;
+    try {
+      return std::make_unique<GraphRunner>(trignet::load_model<float>(info.path, options), info);
+    } catch (const trignet::UnsupportedError&) {
+      return nullptr;  // outside covers(): not listed
+    } catch (const std::exception& e) {
+      why = e.what();
+      return nullptr;
+    }
+  }
+};
+
+/// The in-run baseline: every trignet result is also a ratio to it.
+const char* const baseline_backend = "eigen-fixed";
+
 std::vector<std::unique_ptr<Backend>> make_backends(const std::string& reference_dir) {
   std::vector<std::unique_ptr<Backend>> b;
+  // The baseline first: for each model and batch it is measured just before
+  // the trignet backends it is compared with.
+  b.push_back(make_eigen_fixed_backend());
   b.push_back(std::make_unique<GraphBackend>());
-  // Slot for the compile-time network (issue 6): a Backend whose prepare()
-  // picks the matching compiled network for the model, by name or hash.
-  b.push_back(std::make_unique<MissingBackend>("cpu-static", "compile-time networks are not built yet (issue 6)"));
+  b.push_back(std::make_unique<ReproducibleBackend>());
+  // The compile-time networks of the reference models (static_backends.cpp).
+  b.push_back(make_static_backend());
   // Slot for CUDA: a Backend around trignet::cuda::Session (device-resident
   // inputs, plus a variant with host<->device copies), built in a .cu file
   // when the CUDA target exists. The GPU benchmark today is trignet-cuda-bench.
@@ -108,6 +155,8 @@ std::vector<std::unique_ptr<Backend>> make_backends(const std::string& reference
 struct Settings {
   bool full = false;
   int cpu = -2;  // -2: default choice, -1: no pinning
+  int rounds = 1;  // measurements of each (model, backend, batch), taken in turn
+  long instruction_calls = 0;  // --instructions N: callgrind counting mode, no timing
 };
 
 struct Result {
@@ -119,8 +168,14 @@ struct Result {
   std::size_t singles = 0;
   std::vector<double> quantiles;  // single calls at 0, 0.5, ..., 100 %
   double samples_per_s = 0, flops_per_sample = 0, gflops = 0;
+  std::size_t weight_bytes = 0;  // float32 parameters of the model
   double max_abs_diff = -1;  // against cpu-graph on the same inputs (-1: not compared)
+  bool outputs_ok = true;    // max_abs_diff within the backend's tolerance
+  double x_eigen = 0;        // median / eigen-fixed median, same model and batch (0: none)
+  std::vector<double> round_medians;  // median of each round (--rounds)
   std::string note;
+  // Raw measurements of all rounds (not written out): per-call block times, single calls.
+  std::vector<double> block_times, single_times;
 };
 
 double quantile_sorted(const std::vector<double>& v, double p) {
@@ -146,8 +201,150 @@ double timer_cost_ns() {
   return median(t);
 }
 
-Result measure(Runner& r, std::size_t batch, const Settings& s) {
-  Result res;
+// ---------------------------------------------------------------- machine
+
+/// L1 data cache per core in bytes (sysfs; 32 KiB if unknown).
+std::size_t l1d_bytes() {
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    std::ifstream type(dir + "type"), level(dir + "level"), size(dir + "size");
+    std::string t, l, z;
+    if (!(type >> t) || !(level >> l) || !(size >> z)) continue;
+    if (t == "Data" && l == "1") {
+      const std::size_t k = std::strtoul(z.c_str(), nullptr, 10);
+      return z.back() == 'M' ? k << 20 : z.back() == 'K' ? k << 10 : k;
+    }
+  }
+  return 32 << 10;
+}
+
+/// Core clock in GHz, from chains of dependent integer additions (one cycle
+/// each on x86 cores): what the arithmetic bounds below are converted with.
+/// Best of 5 runs of ~1.5 ms; 0 where not measurable.
+double core_ghz() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::uint64_t x = 0;
+    const std::uint64_t one = 1;
+    constexpr long iters = 200000;
+    const auto a = Clock::now();
+    for (long i = 0; i < iters; ++i)
+      asm volatile(
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0"
+          : "+r"(x)
+          : "r"(one));
+    best = std::max(best, 20.0 * static_cast<double>(iters) / ns_between(a, Clock::now()));
+  }
+  return best;
+#else
+  return 0;
+#endif
+}
+
+/// Peak single-precision throughput of fused multiply-adds on the widest
+/// vectors this build uses (16 independent accumulators with AVX-512, 12 with
+/// AVX2's 16 registers: more than latency x FMA ports on current x86 cores),
+/// in GFLOP/s (one FMA = 2 FLOP). Best of 5 runs of ~1 ms; 0 without FMA
+/// (SSE2 builds).
+double fma_peak_gflops() {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(__AVX512F__)
+  using V = __m512;
+  constexpr int width = 16;
+  auto fma = [](V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); };
+  auto set1 = [](float v) { return _mm512_set1_ps(v); };
+  auto lane0 = [](V a) { return _mm512_cvtss_f32(a); };
+#else
+  using V = __m256;
+  constexpr int width = 8;
+  auto fma = [](V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); };
+  auto set1 = [](float v) { return _mm256_set1_ps(v); };
+  auto lane0 = [](V a) { return _mm256_cvtss_f32(a); };
+#endif
+  constexpr int chains = width == 16 ? 16 : 12;
+  constexpr long iters = 50000;
+  double best = 0;
+  float sink = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    V acc[chains];
+    for (int k = 0; k < chains; ++k) acc[k] = set1(0.001f * static_cast<float>(k));
+    const V m = set1(0.9999999f), c = set1(1e-7f);
+    const auto a = Clock::now();
+    for (long i = 0; i < iters; ++i)
+      for (int k = 0; k < chains; ++k) acc[k] = fma(acc[k], m, c);
+    const double ns = ns_between(a, Clock::now());
+    for (int k = 0; k < chains; ++k) sink += lane0(acc[k]);
+    best = std::max(best, 2.0 * width * chains * static_cast<double>(iters) / ns);
+  }
+  volatile float keep = sink;
+  (void)keep;
+  return best;
+#else
+  return 0;
+#endif
+}
+
+/// Read bandwidth from L2, in GB/s: a 512 KiB buffer (larger than any L1d,
+/// smaller than the L2 of current server cores) summed with the widest
+/// vectors of this build, 8 independent accumulators; best of 20 passes after
+/// a warm-up. At batch 1 a network whose weights do not fit in L1 cannot run
+/// faster than its weight bytes / this bandwidth.
+double l2_read_gbps() {
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
+#if defined(__AVX512F__)
+  using V = __m512;
+  constexpr std::size_t width = 16;
+  auto load = [](const float* p) { return _mm512_load_ps(p); };
+  auto add = [](V a, V b) { return _mm512_add_ps(a, b); };
+  auto zero = []() { return _mm512_setzero_ps(); };
+  auto lane0 = [](V a) { return _mm512_cvtss_f32(a); };
+#elif defined(__AVX2__)
+  using V = __m256;
+  constexpr std::size_t width = 8;
+  auto load = [](const float* p) { return _mm256_load_ps(p); };
+  auto add = [](V a, V b) { return _mm256_add_ps(a, b); };
+  auto zero = []() { return _mm256_setzero_ps(); };
+  auto lane0 = [](V a) { return _mm256_cvtss_f32(a); };
+#else
+  using V = __m128;
+  constexpr std::size_t width = 4;
+  auto load = [](const float* p) { return _mm_load_ps(p); };
+  auto add = [](V a, V b) { return _mm_add_ps(a, b); };
+  auto zero = []() { return _mm_setzero_ps(); };
+  auto lane0 = [](V a) { return _mm_cvtss_f32(a); };
+#endif
+  constexpr std::size_t n = 512 * 1024 / sizeof(float);
+  constexpr std::size_t step = 8 * width;
+  std::vector<float> storage(n + 64, 1.0f);
+  float* data = storage.data();
+  while (reinterpret_cast<std::uintptr_t>(data) % 64) ++data;
+  double best = 0;
+  float sink = 0;
+  for (int pass = 0; pass < 22; ++pass) {
+    V acc[8];
+    for (auto& a : acc) a = zero();
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < n; i += step)
+      for (std::size_t k = 0; k < 8; ++k) acc[k] = add(acc[k], load(data + i + k * width));
+    const double ns = ns_between(t0, Clock::now());
+    for (auto& a : acc) sink += lane0(a);
+    if (pass >= 2) best = std::max(best, static_cast<double>(n * sizeof(float)) / ns);
+  }
+  volatile float keep = sink;
+  (void)keep;
+  return best;
+#else
+  return 0;
+#endif
+}
+
+/// One round of measurements of `r` at `batch`, appended to `res` (finish()
+/// turns the rounds into statistics).
+void measure_round(Runner& r, std::size_t batch, const Settings& s, Result& res) {
   res.batch = batch;
   // Warm-up: at least 20 calls and ~30 ms (100 ms in full mode).
   const double warm_ns = s.full ? 1e8 : 3e7;
@@ -171,21 +368,29 @@ Result measure(Runner& r, std::size_t batch, const Settings& s) {
     const auto e = Clock::now();
     per_call.push_back(ns_between(a, e) / static_cast<double>(per_block));
   }
-  res.median_ns = median(per_call);
+  res.round_medians.push_back(median(per_call));
+  res.block_times.insert(res.block_times.end(), per_call.begin(), per_call.end());
   res.block_calls = per_block;
-  res.blocks = blocks;
+  res.blocks += blocks;
   // Single calls for the tails.
   const double single_budget = s.full ? 4e9 : 4e8;
   const std::size_t max_single = s.full ? 200000 : 20000;
   const std::size_t singles = std::clamp<std::size_t>(static_cast<std::size_t>(single_budget / estimate), 50, max_single);
-  std::vector<double> t;
-  t.reserve(singles);
+  std::vector<double>& t = res.single_times;
+  t.reserve(t.size() + singles);
   for (std::size_t i = 0; i < singles; ++i) {
     const auto a = Clock::now();
     r.run(batch);
     const auto e = Clock::now();
     t.push_back(ns_between(a, e));
   }
+}
+
+/// Statistics of all rounds: the median over every block of every round,
+/// percentiles over every single call.
+void finish(Result& res) {
+  res.median_ns = median(res.block_times);
+  std::vector<double>& t = res.single_times;
   std::sort(t.begin(), t.end());
   res.singles = t.size();
   res.p50 = quantile_sorted(t, 50);
@@ -194,17 +399,38 @@ Result measure(Runner& r, std::size_t batch, const Settings& s) {
   res.p999 = quantile_sorted(t, 99.9);
   res.max = t.back();
   for (int q = 0; q <= 200; ++q) res.quantiles.push_back(quantile_sorted(t, q * 0.5));
-  res.samples_per_s = static_cast<double>(batch) / (res.median_ns * 1e-9);
-  return res;
+  res.samples_per_s = static_cast<double>(res.batch) / (res.median_ns * 1e-9);
+  res.block_times.clear();
+  res.block_times.shrink_to_fit();
+  res.single_times.clear();
+  res.single_times.shrink_to_fit();
 }
 
 // ---------------------------------------------------------------- budgets
 
+/// One limit of benchmarks/budgets.json: "budgets" fail --check, "targets"
+/// (the goals of an issue) are reported as met or not and never fail.
+/// Exactly one kind of limit per entry:
+///   limit_ns           the percentile (ns per call) is at most this
+///   max_ratio          the percentile is at most this times `baseline`'s
+///                      `baseline_percentile` (default: the same percentile), same
+///                      model and batch, same run; baseline may be the backend itself
+///                      ("p99.9 <= 2x median")
+///   min_samples_per_s  samples per second (from the median) at least this
 struct Budget {
-  std::string model, backend, percentile, reason;
+  std::string model, backend, percentile = "median", reason;
   std::size_t batch = 1;
-  double limit_ns = 0;
+  double limit_ns = 0, max_ratio = 0, min_samples_per_s = 0;
+  std::string baseline, baseline_percentile;
+  bool target = false;
 };
+
+const char* const percentiles[] = {"median", "p50", "p90", "p99", "p99.9", "max"};
+
+bool is_percentile(const std::string& p) {
+  return std::find_if(std::begin(percentiles), std::end(percentiles), [&](const char* x) { return p == x; }) !=
+         std::end(percentiles);
+}
 
 std::vector<Budget> read_budgets(const std::string& path) {
   std::ifstream f(path);
@@ -216,23 +442,44 @@ std::vector<Budget> read_budgets(const std::string& path) {
     throw std::runtime_error(path + ": not valid JSON: " + e.what());
   }
   std::vector<Budget> out;
-  const json& list = j.at("budgets");
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const json& b = list[i];
-    try {
-      Budget x;
-      x.model = b.at("model").get<std::string>();
-      x.backend = b.at("backend").get<std::string>();
-      x.batch = b.at("batch").get<std::size_t>();
-      x.percentile = b.at("percentile").get<std::string>();
-      x.limit_ns = b.at("limit_ns").get<double>();
-      x.reason = b.at("reason").get<std::string>();
-      static const char* ok[] = {"median", "p50", "p90", "p99", "p99.9", "max"};
-      if (std::find_if(std::begin(ok), std::end(ok), [&](const char* p) { return x.percentile == p; }) == std::end(ok))
-        throw std::runtime_error("percentile must be one of median, p50, p90, p99, p99.9, max");
-      out.push_back(x);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(path + ": budgets[" + std::to_string(i) + "]: " + e.what());
+  for (const char* key : {"budgets", "targets"}) {
+    if (!j.contains(key)) {
+      if (std::string(key) == "budgets") throw std::runtime_error(path + ": no \"budgets\" list");
+      continue;
+    }
+    const json& list = j.at(key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const json& b = list[i];
+      try {
+        Budget x;
+        x.target = std::string(key) == "targets";
+        x.model = b.at("model").get<std::string>();
+        x.backend = b.at("backend").get<std::string>();
+        x.batch = b.at("batch").get<std::size_t>();
+        x.percentile = b.value("percentile", std::string("median"));
+        x.reason = b.at("reason").get<std::string>();
+        const int kinds = b.contains("limit_ns") + b.contains("max_ratio") + b.contains("min_samples_per_s");
+        if (kinds != 1) throw std::runtime_error("expected exactly one of limit_ns, max_ratio, min_samples_per_s");
+        x.limit_ns = b.value("limit_ns", 0.0);
+        x.max_ratio = b.value("max_ratio", 0.0);
+        x.min_samples_per_s = b.value("min_samples_per_s", 0.0);
+        if (b.contains("max_ratio")) {
+          x.baseline = b.at("baseline").get<std::string>();
+          x.baseline_percentile = b.value("baseline_percentile", x.percentile);
+          if (!is_percentile(x.baseline_percentile))
+            throw std::runtime_error("baseline_percentile must be one of median, p50, p90, p99, p99.9, max");
+        } else if (b.contains("baseline") || b.contains("baseline_percentile")) {
+          throw std::runtime_error("baseline and baseline_percentile go with max_ratio only");
+        }
+        if (!is_percentile(x.percentile))
+          throw std::runtime_error("percentile must be one of median, p50, p90, p99, p99.9, max");
+        if (!(x.limit_ns > 0 || x.max_ratio > 0 || x.min_samples_per_s > 0) || x.limit_ns < 0 || x.max_ratio < 0 ||
+            x.min_samples_per_s < 0)
+          throw std::runtime_error("the limit must be a positive number");
+        out.push_back(x);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(path + ": " + key + "[" + std::to_string(i) + "]: " + e.what());
+      }
     }
   }
   return out;
@@ -266,6 +513,88 @@ std::string fmt_g(double v, const char* unit) {
   return b;
 }
 
+/// A budget or target checked against the results of this run.
+struct Evaluation {
+  bool measured = false, ok = false;
+  double value = 0;
+  std::string limit_text, value_text, why;
+  const Result* r = nullptr;
+};
+
+std::string fmt_ratio(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, x < 10 ? "%.2fx" : "%.1fx", x);
+  return b;
+}
+
+const Result* find_result(const std::vector<Result>& results, const std::string& model, const std::string& backend,
+                          std::size_t batch) {
+  for (const auto& x : results)
+    if (x.model == model && x.backend == backend && x.batch == batch) return &x;
+  return nullptr;
+}
+
+Evaluation evaluate(const Budget& b, const std::vector<Result>& results) {
+  Evaluation ev;
+  if (b.limit_ns > 0) {
+    ev.limit_text = b.percentile + " <= " + fmt_ns(b.limit_ns);
+  } else if (b.max_ratio > 0) {
+    const std::string base = b.baseline == b.backend ? b.baseline_percentile
+                             : b.baseline_percentile == b.percentile ? b.baseline
+                                                                     : b.baseline + " " + b.baseline_percentile;
+    ev.limit_text = b.percentile + " <= " + fmt_ratio(b.max_ratio) + " " + base;
+  } else {
+    ev.limit_text = ">= " + fmt_g(b.min_samples_per_s, "samples/s");
+  }
+  ev.r = find_result(results, b.model, b.backend, b.batch);
+  if (!ev.r) {
+    ev.why = "not measured here";
+    return ev;
+  }
+  const Result& r = *ev.r;
+  if (!r.outputs_ok) {  // a backend that computes something else fails whatever its speed
+    ev.measured = true;
+    ev.value_text = "outputs differ from cpu-graph";
+    return ev;
+  }
+  char text[96];
+  if (b.limit_ns > 0) {
+    ev.value = stat(r, b.percentile);
+    ev.ok = ev.value <= b.limit_ns;
+    std::snprintf(text, sizeof text, "%s = %s, %.0f%% of limit", b.percentile.c_str(), fmt_ns(ev.value).c_str(),
+                  100.0 * ev.value / b.limit_ns);
+  } else if (b.max_ratio > 0) {
+    const Result* base = find_result(results, b.model, b.baseline, b.batch);
+    if (!base || !base->outputs_ok) {
+      ev.r = nullptr;
+      ev.why = b.baseline + (base ? " computes other outputs" : " not measured here");
+      return ev;
+    }
+    const double bv = stat(*base, b.baseline_percentile);
+    if (bv <= 0 || stat(r, b.percentile) <= 0) {
+      ev.why = b.percentile + " or " + b.baseline_percentile + " not available (too few single calls?)";
+      ev.r = nullptr;
+      return ev;
+    }
+    if ((b.percentile == "p99.9" && r.singles < 1000) || (b.baseline_percentile == "p99.9" && base->singles < 1000)) {
+      ev.why = "p99.9 needs at least 1000 single calls";
+      ev.r = nullptr;
+      return ev;
+    }
+    ev.value = stat(r, b.percentile) / bv;
+    ev.ok = ev.value <= b.max_ratio;
+    std::snprintf(text, sizeof text, "%s = %s / %s", fmt_ratio(ev.value).c_str(), fmt_ns(stat(r, b.percentile)).c_str(),
+                  fmt_ns(bv).c_str());
+  } else {
+    ev.value = r.samples_per_s;
+    ev.ok = ev.value >= b.min_samples_per_s;
+    std::snprintf(text, sizeof text, "%s/s, median %s", fmt_g(ev.value, "samples").c_str(), fmt_ns(r.median_ns).c_str());
+  }
+  ev.measured = true;
+  ev.value_text = text;
+  return ev;
+}
+
 std::string read_first_line_with(const char* file, const char* key) {
   std::ifstream f(file);
   std::string line;
@@ -279,6 +608,41 @@ std::string read_first_line_with(const char* file, const char* key) {
   return "unknown";
 }
 
+/// The instruction set this runner (and so every backend in it) is compiled
+/// for, from the compiler's predefined macros.
+std::string isa_compiled() {
+  std::string s;
+#if defined(__AVX512F__)
+  s = "AVX-512 (F";
+#if defined(__AVX512BW__)
+  s += ", BW";
+#endif
+#if defined(__AVX512VL__)
+  s += ", VL";
+#endif
+#if defined(__AVX512DQ__)
+  s += ", DQ";
+#endif
+  s += ")";
+#elif defined(__AVX2__)
+  s = "AVX2";
+#elif defined(__AVX__)
+  s = "AVX";
+#elif defined(__SSE4_2__)
+  s = "SSE4.2";
+#elif defined(__SSE2__) || defined(__x86_64__)
+  s = "SSE2";
+#elif defined(__ARM_NEON)
+  s = "NEON";
+#else
+  s = "scalar";
+#endif
+#if defined(__FMA__)
+  s += " + FMA";
+#endif
+  return s;
+}
+
 json result_json(const Result& r) {
   json j = {{"model", r.model}, {"backend", r.backend}, {"batch", r.batch},
             {"median_ns", r.median_ns}, {"block_calls", r.block_calls}, {"blocks", r.blocks},
@@ -286,7 +650,13 @@ json result_json(const Result& r) {
             {"single_calls", r.singles}, {"quantiles_ns", r.quantiles},
             {"samples_per_s", r.samples_per_s}, {"flops_per_sample", r.flops_per_sample},
             {"gflops", r.gflops}};
-  if (r.max_abs_diff >= 0) j["max_abs_diff_vs_cpu_graph"] = r.max_abs_diff;
+  if (r.weight_bytes) j["weight_bytes"] = r.weight_bytes;
+  if (r.max_abs_diff >= 0) {
+    j["max_abs_diff_vs_cpu_graph"] = r.max_abs_diff;
+    j["outputs_match_cpu_graph"] = r.outputs_ok;
+  }
+  if (r.x_eigen > 0) j["x_eigen"] = r.x_eigen;
+  if (r.round_medians.size() > 1) j["round_medians_ns"] = r.round_medians;
   if (!r.note.empty()) j["note"] = r.note;
   return j;
 }
@@ -310,6 +680,7 @@ Result result_from_json(const json& j) {
   r.flops_per_sample = j.value("flops_per_sample", 0.0);
   r.gflops = j.value("gflops", 0.0);
   r.max_abs_diff = j.value("max_abs_diff_vs_cpu_graph", -1.0);
+  r.x_eigen = j.value("x_eigen", 0.0);
   r.note = j.value("note", std::string());
   return r;
 }
@@ -323,6 +694,11 @@ int usage(int code) {
                "  --filter REGEX        only models whose name matches (std::regex, search)\n"
                "  --quick | --full      quick (default, ~1 s per model/backend/batch) or ~10x more calls\n"
                "  --batch LIST          batch sizes (default 1,64,1000)\n"
+               "  --rounds N            measure each model/backend/batch N times, in turn with the other\n"
+               "                        backends (statistics over all rounds; default 1)\n"
+               "  --instructions N      no timing: run N calls of each model/backend/batch between callgrind\n"
+               "                        client requests (zero, dump); run under valgrind --tool=callgrind\n"
+               "                        (benchmarks/count-instructions.sh reads the dumps)\n"
                "  --backend REGEX       only backends whose name matches (default: all)\n"
                "  --cpu N               pin to core N (default: the last core; -1: no pinning)\n"
                "  --reference-dir DIR   TorchScript exports for the libtorch backend (export_reference.py)\n"
@@ -374,6 +750,17 @@ int main(int argc, char** argv) {
         batches_given = true;
       }
       else if (a == "--cpu") settings.cpu = std::atoi(value().c_str());
+      else if (a == "--instructions") {
+        settings.instruction_calls = std::atol(value().c_str());
+        if (settings.instruction_calls < 1) throw std::runtime_error("--instructions: expected a positive count");
+#if !defined(TRIGNET_BENCH_CALLGRIND)
+        throw std::runtime_error("--instructions: built without <valgrind/callgrind.h> (install valgrind)");
+#endif
+      }
+      else if (a == "--rounds") {
+        settings.rounds = std::atoi(value().c_str());
+        if (settings.rounds < 1 || settings.rounds > 100) throw std::runtime_error("--rounds: expected 1..100");
+      }
       else if (a == "--reference-dir") reference_dir = value();
       else if (a == "--reference-json") reference_json = value();
       else if (a == "--help" || a == "-h") return usage(0);
@@ -449,7 +836,18 @@ int main(int argc, char** argv) {
 
   auto backends = make_backends(reference_dir);
   const double timer = timer_cost_ns();
-  const std::string cpu_model = read_first_line_with("/proc/cpuinfo", "model name");
+  // The model name, with family and model numbers (VMs often show only a vendor's brand).
+  std::string cpu_model = read_first_line_with("/proc/cpuinfo", "model name");
+  {
+    const std::string family = read_first_line_with("/proc/cpuinfo", "cpu family");
+    const std::string number = read_first_line_with("/proc/cpuinfo", "model\t");
+    if (family != "unknown" && number != "unknown") cpu_model += " (family " + family + ", model " + number + ")";
+  }
+  const std::string isa = isa_compiled();
+  const double ghz = settings.instruction_calls ? 0 : core_ghz();
+  const double peak_gflops = settings.instruction_calls ? 0 : fma_peak_gflops();
+  const double l2_gbps = settings.instruction_calls ? 0 : l2_read_gbps();
+  const std::size_t l1d = l1d_bytes();
   double load1 = -1;
   {
     std::ifstream la("/proc/loadavg");
@@ -463,17 +861,33 @@ int main(int argc, char** argv) {
   std::printf("trignet-bench: %s mode, float, one thread, %s; %s; clock read pair %.0f ns; load average %.2f\n",
               settings.full ? "full" : "quick", cpu >= 0 ? ("pinned to core " + std::to_string(cpu)).c_str() : "not pinned",
               cpu_model.c_str(), timer, load1);
-  std::printf("median: per call, from blocks of calls (clock amortised); p50..max: single calls (clock included)\n");
-  for (const auto& b : backends)
-    if (std::regex_search(b->name(), backend_re) && !b->unavailable().empty())
-      std::printf("backend %-10s not measured: %s\n", b->name().c_str(), b->unavailable().c_str());
-  std::printf("\n%-24s %-10s %6s %10s %10s %10s %10s %10s %10s %13s %9s %9s\n", "model", "backend", "batch",
-              "median", "p50", "p90", "p99", "p99.9", "max", "samples/s", "FLOP/smp", "GFLOP/s");
+  const std::string kernel_isa = static_kernel_isa();
+  std::printf("compiled for %s (flags: %s)%s%s\n", isa.c_str(), TRIGNET_BENCH_FLAGS,
+              kernel_isa.empty() ? "" : ("; trignet SIMD kernels: " + kernel_isa).c_str(),
+              settings.rounds > 1 ? (", " + std::to_string(settings.rounds) + " rounds per measurement").c_str() : "");
+  if (ghz > 0 || peak_gflops > 0)
+    std::printf("core clock ~%.2f GHz (dependent integer adds); FMA peak %.1f GFLOP/s with these flags, one core "
+                "(%.1f FLOP/cycle); L2 read %.0f GB/s (%.1f B/cycle)\n",
+                ghz, peak_gflops, ghz > 0 ? peak_gflops / ghz : 0.0, l2_gbps, ghz > 0 ? l2_gbps / ghz : 0.0);
+  std::printf("median: per call, from blocks of calls (clock amortised); p50..max: single calls (clock included);\n"
+              "x eigen: median / median of the fixed-size Eigen baseline (%s), same model and batch, same run\n",
+              baseline_backend);
+  for (const auto& b : backends) {
+    if (!std::regex_search(b->name(), backend_re)) continue;
+    if (!b->unavailable().empty())
+      std::printf("backend %-11s not measured: %s\n", b->name().c_str(), b->unavailable().c_str());
+    else if (!b->covers().empty())
+      std::printf("backend %-11s runs only: %s\n", b->name().c_str(), b->covers().c_str());
+  }
+  const char* row_format = "%-24.24s %-11s %6zu %10s %7s %10s %10s %10s %10s %10s %13s %9.0f %9.2f%s\n";
+  std::printf("\n%-24s %-11s %6s %10s %7s %10s %10s %10s %10s %10s %13s %9s %9s\n", "model", "backend", "batch",
+              "median", "x eigen", "p50", "p90", "p99", "p99.9", "max", "samples/s", "FLOP/smp", "GFLOP/s");
   std::fflush(stdout);
 
   const std::size_t max_batch = *std::max_element(batches.begin(), batches.end());
   std::vector<Result> results;
   std::vector<std::string> skipped;  // "model backend: why"
+  std::vector<std::string> verification;  // one line per (model, backend) compared with cpu-graph
   int status = 0;
   const auto started = Clock::now();
   for (const std::string& file : files) {
@@ -490,20 +904,50 @@ int main(int argc, char** argv) {
     info.path = file;
     info.name = model->name();
     info.flops_per_sample = model->flops_per_sample();
-    info.max_batch = max_batch;
+    info.parameters = model->parameter_count();
+    // Room for the output check's 256 samples too (below), whatever --batch says.
+    const std::size_t check_batch = 256;
+    info.max_batch = std::max(max_batch, check_batch);
     std::mt19937 rng(12345);
     std::uniform_real_distribution<float> dist(-1.f, 1.f);
     for (const auto& in : model->inputs()) {
       info.input_sizes.push_back(in.size);
       info.input_shapes.emplace_back(in.shape.begin(), in.shape.end());
-      info.inputs.emplace_back(max_batch * in.size);
+      info.inputs.emplace_back(info.max_batch * in.size);
       for (float& x : info.inputs.back()) x = dist(rng);
     }
     for (const auto& out : model->outputs()) info.output_sizes.push_back(out.size);
 
-    // Reference outputs (cpu-graph) on the first samples, to check the others.
-    const std::size_t check_batch = std::min<std::size_t>(8, max_batch);
+    // Reference outputs: cpu-graph, the run-time engine, on the first
+    // check_batch samples (whatever --backend selects). Every other backend is
+    // compared with them, through its batch path and its one-sample path.
     std::vector<std::vector<float>> expected;
+    {
+      GraphRunner reference(model, info);
+      reference.run(check_batch);
+      for (std::size_t o = 0; o < info.output_sizes.size(); ++o) expected.push_back(reference.output(o));
+    }
+    auto max_diff = [&](Runner& runner, std::size_t batch) {
+      runner.run(batch);
+      double diff = 0;
+      for (std::size_t o = 0; o < info.output_sizes.size(); ++o) {
+        const std::vector<float> got = runner.output(o);
+        if (got.size() != batch * info.output_sizes[o]) return static_cast<double>(INFINITY);
+        for (std::size_t k = 0; k < got.size(); ++k) {
+          const double d = std::fabs(static_cast<double>(got[k]) - static_cast<double>(expected[o][k]));
+          diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+        }
+      }
+      return diff;
+    };
+
+    struct Prepared {
+      Backend* backend;
+      std::unique_ptr<Runner> runner;
+      double diff = -1;
+      bool ok = true;
+    };
+    std::vector<Prepared> prepared;
     for (const auto& backend : backends) {
       if (!std::regex_search(backend->name(), backend_re) || !backend->unavailable().empty()) continue;
       std::string why;
@@ -514,67 +958,155 @@ int main(int argc, char** argv) {
         why = e.what();
       }
       if (!runner) {
-        skipped.push_back(info.name + " " + backend->name() + ": " + why);
+        if (!why.empty() || backend->covers().empty()) skipped.push_back(info.name + " " + backend->name() + ": " + why);
         continue;
       }
-      double diff = -1;
-      try {
-        runner->run(check_batch);
-        std::vector<std::vector<float>> got;
-        for (std::size_t o = 0; o < info.output_sizes.size(); ++o) got.push_back(runner->output(o));
-        if (backend->is_reference()) {
-          expected = got;
-        } else if (!expected.empty()) {
-          diff = 0;
-          for (std::size_t o = 0; o < got.size(); ++o) {
-            if (got[o].size() != expected[o].size()) {
-              diff = INFINITY;
-              break;
-            }
-            for (std::size_t k = 0; k < got[o].size(); ++k)
-              diff = std::max(diff, static_cast<double>(std::fabs(got[o][k] - expected[o][k])));
+      Prepared p{backend.get(), std::move(runner)};
+      if (backend->name() != "cpu-graph") {
+        try {
+          p.diff = std::max(max_diff(*p.runner, check_batch), max_diff(*p.runner, 1));
+        } catch (const std::exception& e) {
+          skipped.push_back(info.name + " " + backend->name() + ": " + e.what());
+          continue;
+        }
+        // trignet's own backends and the Eigen baseline compute the same
+        // float network as cpu-graph: only rounding and the activations'
+        // documented approximation errors may differ (probabilities here).
+        // Other runtimes get the looser bound of the side-by-side table.
+        const bool ours = backend->is_reference() || backend->name() == baseline_backend;
+        const double tolerance = ours ? 1e-5 : 1e-4;
+        p.ok = p.diff <= tolerance;
+        char line[256];
+        std::snprintf(line, sizeof line, "%-24.24s %-11s max |diff| %.1e (a batch of %zu, and 1 sample alone), tolerance %.0e: %s",
+                      info.name.c_str(), backend->name().c_str(), p.diff, check_batch, tolerance,
+                      p.ok ? "same outputs" : "DIFFERENT OUTPUTS");
+        verification.push_back(line);
+        if (!p.ok && ours) status = 1;
+      }
+      prepared.push_back(std::move(p));
+    }
+
+    if (settings.instruction_calls > 0) {
+#if defined(TRIGNET_BENCH_CALLGRIND)
+      // Instruction counts (callgrind): repeatable whatever the machine's load.
+      for (std::size_t batch : batches)
+        for (auto& p : prepared) {
+          for (int w = 0; w < 3; ++w) p.runner->run(batch);
+          const std::string label = info.name + " " + p.backend->name() + " " + std::to_string(batch) + " " +
+                                    std::to_string(settings.instruction_calls);
+          CALLGRIND_ZERO_STATS;
+          for (long i = 0; i < settings.instruction_calls; ++i) p.runner->run(batch);
+          CALLGRIND_DUMP_STATS_AT(label.c_str());
+          std::printf("counted: %s (model backend batch calls)\n", label.c_str());
+        }
+#endif
+      continue;
+    }
+
+    for (std::size_t batch : batches) {
+      // Quick mode keeps the default suite to minutes: a default batch whose
+      // one call is above 2 GFLOP (about 0.1 s here) is left to --full.
+      if (!settings.full && !batches_given && static_cast<double>(batch) * info.flops_per_sample > 2e9) {
+        for (const auto& p : prepared)
+          skipped.push_back(info.name + " " + p.backend->name() + " batch " + std::to_string(batch) +
+                            ": over 2 GFLOP per call in quick mode (use --full or --batch)");
+        continue;
+      }
+      std::vector<Result> here(prepared.size());
+      std::vector<bool> failed(prepared.size(), false);
+      for (int round = 0; round < settings.rounds; ++round)
+        for (std::size_t k = 0; k < prepared.size(); ++k) {
+          if (failed[k]) continue;
+          try {
+            measure_round(*prepared[k].runner, batch, settings, here[k]);
+          } catch (const std::exception& e) {
+            skipped.push_back(info.name + " " + prepared[k].backend->name() + " batch " + std::to_string(batch) +
+                              ": " + e.what());
+            failed[k] = true;
           }
         }
-      } catch (const std::exception& e) {
-        skipped.push_back(info.name + " " + backend->name() + ": " + e.what());
-        continue;
-      }
-      for (std::size_t batch : batches) {
-        // Quick mode keeps the default suite to minutes: a default batch whose
-        // one call is above 2 GFLOP (about 0.1 s here) is left to --full.
-        if (!settings.full && !batches_given &&
-            static_cast<double>(batch) * info.flops_per_sample > 2e9) {
-          skipped.push_back(info.name + " " + backend->name() + " batch " + std::to_string(batch) +
-                            ": over 2 GFLOP per call in quick mode (use --full or --batch)");
-          continue;
-        }
-        Result r;
-        try {
-          r = measure(*runner, batch, settings);
-        } catch (const std::exception& e) {
-          skipped.push_back(info.name + " " + backend->name() + " batch " + std::to_string(batch) + ": " + e.what());
-          continue;
-        }
+      const Result* baseline = nullptr;
+      for (std::size_t k = 0; k < prepared.size(); ++k) {
+        if (failed[k]) continue;
+        Result& r = here[k];
+        finish(r);
         r.model = info.name;
-        r.backend = backend->name();
+        r.backend = prepared[k].backend->name();
         r.flops_per_sample = info.flops_per_sample;
+        r.weight_bytes = info.parameters * sizeof(float);
         r.gflops = r.flops_per_sample * r.samples_per_s * 1e-9;
-        r.max_abs_diff = diff;
-        if (diff > 1e-4) r.note = "outputs differ from cpu-graph by " + std::to_string(diff);
-        std::printf("%-24.24s %-10s %6zu %10s %10s %10s %10s %10s %10s %13s %9.0f %9.2f%s\n", r.model.c_str(),
-                    r.backend.c_str(), r.batch, fmt_ns(r.median_ns).c_str(), fmt_ns(r.p50).c_str(),
-                    fmt_ns(r.p90).c_str(), fmt_ns(r.p99).c_str(),
+        r.max_abs_diff = prepared[k].diff;
+        r.outputs_ok = prepared[k].ok;
+        if (!r.outputs_ok) r.note = "outputs differ from cpu-graph by " + std::to_string(r.max_abs_diff);
+        if (r.backend == baseline_backend && r.outputs_ok) baseline = &r;
+        if (baseline && r.outputs_ok && (prepared[k].backend->is_reference() || r.backend == baseline_backend))
+          r.x_eigen = r.median_ns / baseline->median_ns;
+        char ratio[16] = "-";
+        if (r.x_eigen > 0) std::snprintf(ratio, sizeof ratio, "%.2f", r.x_eigen);
+        std::printf(row_format, r.model.c_str(), r.backend.c_str(), r.batch, fmt_ns(r.median_ns).c_str(), ratio,
+                    fmt_ns(r.p50).c_str(), fmt_ns(r.p90).c_str(), fmt_ns(r.p99).c_str(),
                     r.singles >= 1000 ? fmt_ns(r.p999).c_str() : "-", fmt_ns(r.max).c_str(),
                     fmt_g(r.samples_per_s, "").c_str(), r.flops_per_sample, r.gflops,
                     r.note.empty() ? "" : ("  ! " + r.note).c_str());
         std::fflush(stdout);
-        results.push_back(r);
       }
+      for (std::size_t k = 0; k < prepared.size(); ++k)
+        if (!failed[k]) results.push_back(std::move(here[k]));
     }
   }
   const double elapsed_s = ns_between(started, Clock::now()) * 1e-9;
   for (const auto& s : skipped) std::printf("  not measured: %s\n", s.c_str());
   std::printf("(p99.9 shown as - with fewer than 1000 single calls; measured in %.0f s)\n", elapsed_s);
+  if (!verification.empty()) {
+    std::printf("\n== Outputs against cpu-graph (same inputs; a backend with different outputs gets no ratio) ==\n");
+    for (const auto& v : verification) std::printf("%s\n", v.c_str());
+  }
+
+  // The reference networks against the fixed-size Eigen baseline.
+  {
+    bool header = false;
+    for (const auto& e : results) {
+      if (e.backend != baseline_backend) continue;
+      const Result* graph = nullptr;
+      const Result* stat_r = nullptr;
+      for (const auto& r : results)
+        if (r.model == e.model && r.batch == e.batch) {
+          if (r.backend == "cpu-graph") graph = &r;
+          if (r.backend == "cpu-static") stat_r = &r;
+        }
+      if (!header) {
+        std::printf("\n== Reference networks: trignet against the fixed-size Eigen baseline (median per call; x eigen) ==\n");
+        std::printf("%-24s %6s %11s %11s %7s %11s %7s %12s %16s %10s %10s\n", "model", "batch", "eigen-fixed",
+                    "cpu-graph", "x eigen", "cpu-static", "x eigen", "graph/static", "p99.9/p50", "FMA floor",
+                    "L2 floor");
+        header = true;
+      }
+      auto med = [](const Result* r) { return r ? fmt_ns(r->median_ns) : std::string("-"); };
+      auto ratio = [](const Result* r) {
+        char b[16] = "-";
+        if (r && r->x_eigen > 0) std::snprintf(b, sizeof b, "%.2f", r->x_eigen);
+        return std::string(b);
+      };
+      char gs[16] = "-", tail[48] = "-";
+      if (graph && stat_r) std::snprintf(gs, sizeof gs, "%.2f", graph->median_ns / stat_r->median_ns);
+      const Result* t = stat_r ? stat_r : graph;
+      if (t && e.batch == 1 && t->singles >= 1000 && t->p50 > 0)
+        std::snprintf(tail, sizeof tail, "%.2f (%s)", t->p999 / t->p50, t->backend.c_str());
+      const double floor_ns =
+          peak_gflops > 0 ? e.flops_per_sample * static_cast<double>(e.batch) / peak_gflops : 0.0;
+      // Weights read once per call (from L2 when they do not fit in L1).
+      const double stream_ns =
+          l2_gbps > 0 && e.batch == 1 && e.weight_bytes > l1d ? static_cast<double>(e.weight_bytes) / l2_gbps : 0.0;
+      std::printf("%-24.24s %6zu %11s %11s %7s %11s %7s %12s %16s %10s %10s\n", e.model.c_str(), e.batch,
+                  med(&e).c_str(), med(graph).c_str(), ratio(graph).c_str(), med(stat_r).c_str(),
+                  ratio(stat_r).c_str(), gs, tail, fmt_ns(floor_ns).c_str(), fmt_ns(stream_ns).c_str());
+    }
+    if (header)
+      std::printf("graph/static: cpu-graph / cpu-static; p99.9/p50: batch 1, single calls of cpu-static (else\n"
+                  "cpu-graph); FMA floor: FLOPs per call / FMA peak; L2 floor: batch 1, weight bytes / L2 read\n"
+                  "bandwidth, where the weights do not fit in L1d (%zu KiB): lower bounds no implementation beats\n",
+                  l1d >> 10);
+  }
 
   // Results measured by other programs (ONNX Runtime through Python).
   std::vector<Result> external;
@@ -603,7 +1135,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Side by side: trignet cpu-graph against every other backend, same model and batch.
+  // Side by side: trignet cpu-graph against the other runtimes (libtorch, ONNX
+  // Runtime), same model and batch. trignet's other backends and the Eigen
+  // baseline are in the table above.
   std::vector<Result> all = results;
   all.insert(all.end(), external.begin(), external.end());
   std::map<std::pair<std::string, std::size_t>, const Result*> ours;
@@ -611,7 +1145,7 @@ int main(int argc, char** argv) {
     if (r.backend == "cpu-graph") ours[{r.model, r.batch}] = &r;
   bool header = false;
   for (const auto& r : all) {
-    if (r.backend == "cpu-graph") continue;
+    if (r.backend == "cpu-graph" || r.backend == "cpu-static" || r.backend == baseline_backend) continue;
     auto it = ours.find({r.model, r.batch});
     if (it == ours.end()) continue;
     if (!header) {
@@ -634,48 +1168,69 @@ int main(int argc, char** argv) {
   if (header && !external.empty() && external_info.contains("note"))
     std::printf("note: %s\n", external_info["note"].get<std::string>().c_str());
 
-  // Budgets.
-  json budget_json = json::array();
+  // Budgets (fail --check) and targets (reported only).
+  json budget_json = json::array(), target_json = json::array();
   if (check) {
-    std::printf("\n== Budgets (%s) ==\n", budget_path.c_str());
-    std::printf("%-24s %-10s %6s %10s %10s %-20s %s\n", "model", "backend", "batch", "p50", "p99", "budget", "result");
-    int failed = 0, passed = 0, missing = 0;
-    std::map<std::string, bool> has_budget;
-    for (const auto& b : budgets) {
-      if (!std::regex_search(b.model, model_re) || !std::regex_search(b.backend, backend_re)) continue;
-      has_budget[b.model] = true;
-      const Result* r = nullptr;
-      for (const auto& x : results)
-        if (x.model == b.model && x.backend == b.backend && x.batch == b.batch) r = &x;
-      const std::string limit = b.percentile + " <= " + fmt_ns(b.limit_ns);
-      json bj = {{"model", b.model}, {"backend", b.backend}, {"batch", b.batch}, {"percentile", b.percentile},
-                 {"limit_ns", b.limit_ns}, {"reason", b.reason}};
-      if (!r) {
-        ++missing;
-        std::printf("%-24.24s %-10s %6zu %10s %10s %-20s %s\n", b.model.c_str(), b.backend.c_str(), b.batch, "-", "-",
-                    limit.c_str(), "SKIP (not measured here)");
-        bj["result"] = "skip";
+    for (const bool targets : {false, true}) {
+      bool any = false;
+      for (const auto& b : budgets) any = any || b.target == targets;
+      if (targets && !any) continue;
+      if (!targets)
+        std::printf("\n== Budgets (%s) ==\n", budget_path.c_str());
+      else
+        std::printf("\n== Targets (%s, \"targets\": goals, reported and never failing) ==\n", budget_path.c_str());
+      std::printf("%-24s %-11s %6s %10s %10s %-28s %s\n", "model", "backend", "batch", "p50", "p99",
+                  targets ? "target" : "budget", "result");
+      int failed = 0, passed = 0, missing = 0;
+      for (const auto& b : budgets) {
+        if (b.target != targets) continue;
+        if (!std::regex_search(b.model, model_re) || !std::regex_search(b.backend, backend_re)) continue;
+        const Evaluation ev = evaluate(b, results);
+        json bj = {{"model", b.model}, {"backend", b.backend}, {"batch", b.batch}, {"percentile", b.percentile},
+                   {"reason", b.reason}, {"limit", ev.limit_text}};
+        if (b.limit_ns > 0) bj["limit_ns"] = b.limit_ns;
+        if (b.max_ratio > 0) {
+          bj["max_ratio"] = b.max_ratio;
+          bj["baseline"] = b.baseline;
+          bj["baseline_percentile"] = b.baseline_percentile;
+        }
+        if (b.min_samples_per_s > 0) bj["min_samples_per_s"] = b.min_samples_per_s;
+        std::string res;
+        if (!ev.measured) {
+          ++missing;
+          res = (targets ? "NOT MEASURED (" : "SKIP (") + ev.why + ")";
+          bj["result"] = targets ? "not measured" : "skip";
+        } else {
+          (ev.ok ? passed : failed)++;
+          res = (targets ? (ev.ok ? "MET" : "NOT MET") : (ev.ok ? "PASS" : "FAIL")) + std::string(" (") +
+                ev.value_text + ")";
+          bj["result"] = targets ? (ev.ok ? "met" : "not met") : (ev.ok ? "pass" : "fail");
+          bj["measured"] = ev.value;
+        }
+        std::printf("%-24.24s %-11s %6zu %10s %10s %-28s %s\n", b.model.c_str(), b.backend.c_str(), b.batch,
+                    ev.r ? fmt_ns(ev.r->p50).c_str() : "-", ev.r ? fmt_ns(ev.r->p99).c_str() : "-",
+                    ev.limit_text.c_str(), res.c_str());
+        (targets ? target_json : budget_json).push_back(bj);
+      }
+      if (!targets) {
+        // Every trignet result needs a budget (the comparison backends do not).
+        std::map<std::pair<std::string, std::string>, bool> has_budget;
+        for (const auto& b : budgets)
+          if (!b.target) has_budget[{b.model, b.backend}] = true;
+        std::map<std::pair<std::string, std::string>, bool> listed;
+        for (const auto& r : results)
+          if ((r.backend == "cpu-graph" || r.backend == "cpu-static") && !has_budget.count({r.model, r.backend}) &&
+              !listed[{r.model, r.backend}]) {
+            listed[{r.model, r.backend}] = true;
+            std::printf("%-24.24s %-11s %6s %10s %10s %-28s %s\n", r.model.c_str(), r.backend.c_str(), "-", "-",
+                        "-", "none", "NO BUDGET (add one to budgets.json)");
+          }
+        std::printf("%d passed, %d failed, %d skipped\n", passed, failed, missing);
+        if (failed) status = 1;
       } else {
-        const double v = stat(*r, b.percentile);
-        const bool ok = v <= b.limit_ns;
-        (ok ? passed : failed)++;
-        char res[64];
-        std::snprintf(res, sizeof res, "%s (%s = %.0f%% of budget)", ok ? "PASS" : "FAIL", b.percentile.c_str(),
-                      100.0 * v / b.limit_ns);
-        std::printf("%-24.24s %-10s %6zu %10s %10s %-20s %s\n", b.model.c_str(), b.backend.c_str(), b.batch,
-                    fmt_ns(r->p50).c_str(), fmt_ns(r->p99).c_str(), limit.c_str(), res);
-        bj["result"] = ok ? "pass" : "fail";
-        bj["measured_ns"] = v;
+        std::printf("%d met, %d not met, %d not measured\n", passed, failed, missing);
       }
-      budget_json.push_back(bj);
     }
-    for (const auto& r : results)
-      if (r.backend == "cpu-graph" && !has_budget.count(r.model)) {
-        std::printf("%-24.24s %-10s %6zu %10s %10s %-20s %s\n", r.model.c_str(), r.backend.c_str(), r.batch,
-                    fmt_ns(r.p50).c_str(), fmt_ns(r.p99).c_str(), "none", "NO BUDGET (add one to budgets.json)");
-      }
-    std::printf("%d passed, %d failed, %d skipped\n", passed, failed, missing);
-    if (failed) status = 1;
   }
 
   if (!json_path.empty()) {
@@ -683,25 +1238,29 @@ int main(int argc, char** argv) {
     out["tool"] = "trignet-bench";
     out["date"] = date;
     out["mode"] = settings.full ? "full" : "quick";
+    out["rounds"] = settings.rounds;
     out["machine"] = {{"cpu_model", cpu_model}, {"pinned_core", cpu}, {"load_average_1min", load1},
-                      {"clock_read_pair_ns", timer}};
+                      {"clock_read_pair_ns", timer}, {"core_ghz", ghz}, {"fma_peak_gflops", peak_gflops},
+                      {"l2_read_gbps", l2_gbps}, {"l1d_bytes", l1d}};
 #if defined(__VERSION__)
     out["compiler"] = __VERSION__;
 #endif
-#if defined(__AVX512F__)
-    out["simd"] = "AVX-512";
-#elif defined(__AVX2__)
-    out["simd"] = "AVX2";
-#else
-    out["simd"] = "SSE2 (no -march)";
-#endif
+    out["isa"] = isa;
+    if (!kernel_isa.empty()) out["trignet_kernel_isa"] = kernel_isa;
+    out["compile_flags"] = TRIGNET_BENCH_FLAGS;
+    out["simd"] = isa;  // older name of "isa"
+    out["baseline"] = baseline_backend;
     out["elapsed_s"] = elapsed_s;
     out["results"] = json::array();
     for (const auto& r : results) out["results"].push_back(result_json(r));
     for (const auto& r : external) out["results"].push_back(result_json(r));
     if (!external_info.empty()) out["external_info"] = external_info;
     out["not_measured"] = skipped;
-    if (check) out["budgets"] = budget_json;
+    out["output_checks"] = verification;
+    if (check) {
+      out["budgets"] = budget_json;
+      out["targets"] = target_json;
+    }
     std::ofstream f(json_path);
     if (!f) {
       std::fprintf(stderr, "trignet-bench: cannot write %s\n", json_path.c_str());

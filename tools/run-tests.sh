@@ -2,7 +2,14 @@
 # Runs every test: installs what is missing (tools/setup.sh), builds in
 # build/, runs ctest (C++ tests, CLI tests, installed-package consumer,
 # reference-fixture check), then the converter tests (pytest: real Keras,
-# PyTorch and ONNX models converted and compared with the C++ engine).
+# PyTorch and ONNX models converted and compared with the C++ engine), then
+# the hardening stage: the C++ tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer and the multithreaded ones under ThreadSanitizer
+# (tools/run-sanitizers.sh), and a bounded libFuzzer session of the model
+# loader and of `trignet run` input parsing (tools/run-fuzz.sh,
+# TRIGNET_FUZZ_SECONDS per target, default 60).
+# TRIGNET_QUICK=1 skips the hardening stage (for a fast local edit-test loop;
+# CI always runs it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
@@ -24,3 +31,14 @@ cmake --build "$build" -j "$jobs"
 # -p no:warnings hides hundreds of framework deprecation warnings.
 TRIGNET_CLI="$build/tools/trignet" "$root/.venv/bin/python" -m pytest -q -p no:warnings \
   "$root/tests/python"
+
+if [[ ${TRIGNET_QUICK:-0} == 1 ]]; then
+  echo "TRIGNET_QUICK=1: sanitizer builds and fuzzing skipped"
+  exit 0
+fi
+stage() { echo; echo "== $1 ($(date -u +%H:%M:%S))"; }
+stage "sanitizers: ASan+UBSan over every C++ test program, TSan over the threaded tests"
+TRIGNET_JOBS="$jobs" "$root/tools/run-sanitizers.sh" all
+stage "fuzzing: libFuzzer, ${TRIGNET_FUZZ_SECONDS:-60} s per target"
+"$root/tools/run-fuzz.sh" "${TRIGNET_FUZZ_SECONDS:-60}"
+stage "all tests passed"

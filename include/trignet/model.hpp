@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "trignet/cpu/make_layer.hpp"
+#include "trignet/cpu/reproducible.hpp"
 #include "trignet/error.hpp"
 #include "trignet/format/model_hash.hpp"
 #include "trignet/graph.hpp"
@@ -28,12 +29,22 @@ struct TensorInfo {
   std::size_t size;  // elements per sample
 };
 
+/// How a spec is compiled (load_model passes LoadOptions::reproducible).
+struct CompileOptions {
+  /// Reproducible mode (cpu/reproducible.hpp, docs/user-guide.md): a sample's
+  /// outputs are bit-identical whatever the batch size, its position in the
+  /// batch and the SIMD level compiled for; slower, and refuses layers it has
+  /// no such kernel for (UnsupportedError naming the node).
+  bool reproducible = false;
+};
+
 template <typename T>
 class Model {
  public:
   using scalar_type = T;
 
-  explicit Model(ModelSpec spec) : spec_(std::move(spec)), graph_(analyse(spec_)) {
+  explicit Model(ModelSpec spec, CompileOptions options = CompileOptions())
+      : spec_(std::move(spec)), graph_(analyse(spec_)), options_(options) {
     hash_ = trignet::content_hash(spec_);
     compile();
   }
@@ -45,6 +56,8 @@ class Model {
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   /// SHA-256 over graph and weights (docs/format.md, "Content hash").
   const std::string& content_hash() const { return hash_; }
+  /// True if compiled in reproducible mode (CompileOptions::reproducible).
+  bool reproducible() const { return options_.reproducible; }
   std::size_t parameter_count() const { return graph_.parameter_count; }
   double flops_per_sample() const { return graph_.flops_per_sample; }
 
@@ -121,7 +134,10 @@ class Model {
         in_shapes.push_back(ref.is_model_input ? spec_.inputs[ref.index].shape
                                                : graph_.node_shapes[ref.index]);
       }
-      step.layer = cpu::make_layer<T>(spec_.nodes[node], in_shapes, graph_.node_shapes[node]);
+      if (options_.reproducible)
+        step.layer = cpu::reproducible::make_layer<T>(spec_.nodes[node], in_shapes, graph_.node_shapes[node]);
+      if (!step.layer)
+        step.layer = cpu::make_layer<T>(spec_.nodes[node], in_shapes, graph_.node_shapes[node]);
       step.alias = step.layer->is_alias();
       value_of_node[node] = static_cast<long>(n_inputs + k);
       values_[n_inputs + k].per_sample = element_count(graph_.node_shapes[node]);
@@ -191,6 +207,7 @@ class Model {
 
   ModelSpec spec_;
   GraphInfo graph_;
+  CompileOptions options_;
   std::string hash_;
   std::vector<TensorInfo> inputs_, outputs_;
   std::vector<InputPreprocessing> preprocessing_;

@@ -137,6 +137,11 @@ trignet_cli_test("info marks unused nodes" ARGS info ${cli_unused_node} EXIT 0
 trignet_cli_test("check jet_tagger float" ARGS check ${cli_jet_tagger} EXIT 0
                  STDOUT "in float: 3 test vectors\n.* 2 +probabilities +16 .* 0/80 .* OK\n"
                  LAST_LINE PASS)
+trignet_cli_test("check --reproducible jet_tagger" ARGS check --reproducible ${cli_jet_tagger} EXIT 0
+                 LAST_LINE "PASS")
+trignet_cli_test("check --reproducible refuses a convolution by name"
+                 ARGS check --reproducible ${PROJECT_SOURCE_DIR}/models/cicada_cnn.json EXIT 1
+                 STDERR "[(]Conv2D[)]: reproducible mode has no kernel for this layer yet" ONE_LINE)
 trignet_cli_test("check jet_tagger double" ARGS check --double ${cli_jet_tagger} EXIT 0
                  STDOUT "in double: 3 test vectors\n" LAST_LINE PASS)
 trignet_cli_test("check fails on a corrupted expected output"
@@ -170,6 +175,36 @@ trignet_cli_test("run with a nonexistent inputs file" ARGS run ${cli_jet_tagger}
                  EXIT 1 ONE_LINE STDERR "no_such_inputs[.]json: cannot open inputs file")
 trignet_cli_test("run with malformed inputs JSON" ARGS run ${cli_jet_tagger} --inputs ${cli_data}/malformed_inputs.json
                  EXIT 1 ONE_LINE STDERR "malformed_inputs[.]json: malformed JSON: parse error at line 1")
+
+# --- run --fixed (docs/fixed-point.md): mlp_softmax (Dense relu -> Dense tanh -> Dense softmax
+# stable), output ap_ufixed<10,0,AP_RND,AP_SAT>. The inputs are the first three samples of
+# tests/data/fixed_engine/mlp_softmax.expected.json; the expected raw integers are that file's
+# (computed by the exact-rational reference, tests/reference/fixed_engine_reference.py), the
+# values are raw / 2^10.
+set(cli_fixed_mlp "${PROJECT_SOURCE_DIR}/tests/data/fixed_engine/mlp_softmax.json")
+set(cli_fixed_inputs "${CMAKE_CURRENT_BINARY_DIR}/cli_fixed_mlp_inputs.json")
+file(WRITE "${cli_fixed_inputs}" "{\"x\": [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],\n"
+     "  [-8.0, 8.0, -8.0, 8.0, -8.0, 8.0, -8.0, 8.0],\n"
+     "  [-2.81867576, -5.58641338, 2.41495156, -6.84101963, 0.574112058, -2.14897728, -7.07201719, 0.118971728]]}\n")
+trignet_cli_test("run --fixed writes the exact fixed-point values"
+                 ARGS run ${cli_fixed_mlp} --fixed --inputs ${cli_fixed_inputs}
+                      --outputs ${CMAKE_CURRENT_BINARY_DIR}/cli_run_fixed_outputs.json
+                 EXIT 0 STDOUT "^$" OUTPUT_FILE ${CMAKE_CURRENT_BINARY_DIR}/cli_run_fixed_outputs.json
+                 OUTPUT_REGEX "^{\n  \"p\": [[][[]0[.]2705078125, 0[.]0927734375, 0[.]5712890625, 0[.]158203125, 0[.]03515625[]],\n +[[]0[.]14453125, 0[.]1796875, 0[.]5712890625, 0[.]1396484375, 0[.]0009765625[]],\n +[[]0[.]7998046875, 0[.]0576171875, 0[.]07421875, 0[.]111328125, 0[]][]]\n}\n$")
+trignet_cli_test("run --fixed --raw writes integers and the type"
+                 ARGS run ${cli_fixed_mlp} --fixed --raw --inputs ${cli_fixed_inputs} EXIT 0
+                 STDOUT "^{\n  \"p\": [[][[]277,95,585,162,36[]],\n +[[]148,184,585,143,1[]],\n +[[]819,59,76,114,0[]][]],\n  \"p[.]type\": \"ap_ufixed<10,0,AP_RND,AP_SAT>\"\n}\n$")
+trignet_cli_test("run --raw without --fixed" ARGS run ${cli_fixed_mlp} --raw --inputs ${cli_fixed_inputs}
+                 EXIT 2 ONE_LINE STDERR "^trignet: error: --raw needs --fixed; see 'trignet --help'\n$")
+trignet_cli_test("run --reproducible --fixed" ARGS run ${cli_fixed_mlp} --reproducible --fixed --inputs ${cli_fixed_inputs}
+                 EXIT 2 ONE_LINE STDERR "^trignet: error: --reproducible applies to float evaluation")
+trignet_cli_test("run --fixed on a model without precision"
+                 ARGS run ${cli_jet_tagger} --fixed --inputs ${cli_data}/jet_inputs_batch4.json
+                 EXIT 1 ONE_LINE STDERR "jet_tagger[.]json: the model has no \"fixed_point\" block [(]input types[)]: it cannot run in fixed point")
+trignet_cli_test("info lists the fixed-point precision" ARGS info ${cli_fixed_mlp} EXIT 0
+                 STDOUT "\ntest vectors: +0\n\nfixed point [(]docs/fixed-point[.]md[)]:\n  input x: ap_fixed<12,5,AP_RND,AP_SAT>\n  d1: accum ap_fixed<14,6,AP_RND,AP_SAT>, activation {result ap_ufixed<6,2,AP_RND,AP_SAT>}, bias ap_fixed<6,1>, result ap_fixed<12,5>, weight ap_fixed<6,1,AP_RND_CONV,AP_SAT>\n  d2: [^\n]*table_size 512[^\n]*\n  d3: accum ap_fixed<18,8>, activation {implementation stable, result ap_ufixed<10,0,AP_RND,AP_SAT>}, [^\n]*\n$")
+trignet_cli_test("info --json lists the fixed-point precision" ARGS info --json ${cli_fixed_mlp} EXIT 0
+                 STDOUT "\"fixed_point\": {\n    \"inputs\": {\n      \"x\": \"ap_fixed<12,5,AP_RND,AP_SAT>\"\n    },\n    \"nodes\": {\n      \"d1\": \"accum ap_fixed<14,6,AP_RND,AP_SAT>, [^\n]*\n      \"d2\": [^\n]*\n      \"d3\": [^\n]*\n    }\n  }\n}")
 
 # --- bad model files (exit 1)
 trignet_cli_test("nonexistent model file" ARGS info ${cli_data}/no_such_model.json

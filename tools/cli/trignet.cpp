@@ -1,8 +1,10 @@
 // trignet: command-line tool for trignet model files.
 //
 //   trignet info  MODEL.json [--json]
-//   trignet check MODEL.json [--double]
-//   trignet run   MODEL.json --inputs IN.json [--outputs OUT.json] [--double]
+//   trignet check MODEL.json [--double] [--reproducible]
+//   trignet run   MODEL.json --inputs IN.json [--outputs OUT.json] [--double] [--reproducible]
+//   trignet run   MODEL.json --fixed --inputs IN.json [--outputs OUT.json] [--raw] [--double]
+//   trignet codegen MODEL.json --namespace NS [--name TYPE] [--embed-weights] [-o OUT.hpp]
 //
 // Every error ends in one line on stderr and a documented exit code (see
 // general_help()); no exception escapes main().
@@ -15,6 +17,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -30,6 +33,7 @@
 
 #include "trignet/format/batch_json.hpp"
 #include "trignet/format/json_reader.hpp"
+#include "trignet/static/codegen.hpp"
 #include "trignet/trignet.hpp"
 
 namespace {
@@ -51,6 +55,7 @@ const char* usage_text() {
   return "usage: trignet info  MODEL.json [--json]\n"
          "       trignet check MODEL.json [--double]\n"
          "       trignet run   MODEL.json --inputs IN.json [--outputs OUT.json] [--double]\n"
+         "       trignet codegen MODEL.json --namespace NS [--name TYPE] [--embed-weights] [-o OUT.hpp]\n"
          "       trignet --help | --version | COMMAND --help\n";
 }
 
@@ -61,6 +66,7 @@ const char* general_help() {
          "  info   describe a model: hash, inputs, outputs, layers, parameters, FLOPs\n"
          "  check  re-run the model's embedded test vectors and compare\n"
          "  run    evaluate the model on inputs read from a JSON file\n"
+         "  codegen  write a C++ header with the model's compile-time network type\n"
          "\n"
          "exit codes:\n"
          "  0  success (check: every test vector reproduces)\n"
@@ -94,7 +100,9 @@ const char* check_help() {
          "line is PASS or FAIL.\n"
          "\n"
          "options:\n"
-         "  --double   evaluate in double precision (default: float)\n"
+         "  --double         evaluate in double precision (default: float)\n"
+         "  --reproducible   reproducible mode: outputs independent of batch and SIMD\n"
+         "                   level (docs/user-guide.md)\n"
          "\n"
          "exit codes: 0 PASS, 1 FAIL or invalid model, 2 bad command line,\n"
          "            3 the model has no test vectors\n";
@@ -116,7 +124,32 @@ const char* run_help() {
          "options:\n"
          "  --inputs IN.json     the samples (required)\n"
          "  --outputs OUT.json   write the result there (default: standard output)\n"
-         "  --double             evaluate in double precision (default: float)\n";
+         "  --double             evaluate in double precision (default: float)\n"
+         "  --reproducible       reproducible mode: each sample's outputs bit-identical\n"
+         "                       whatever the batch and the SIMD level (docs/user-guide.md)\n"
+         "  --fixed              evaluate in fixed point from the model's precision\n"
+         "                       (docs/fixed-point.md); inputs are rounded to float32\n"
+         "                       first, or used as doubles with --double; values are\n"
+         "                       written with 17 significant digits\n"
+         "  --raw                with --fixed: write each output element as the raw\n"
+         "                       integer of its type (value * 2^F) and add an entry\n"
+         "                       \"<output>.type\" with the type\n";
+}
+
+const char* codegen_help() {
+  return "usage: trignet codegen MODEL.json --namespace NS [--name TYPE] [--embed-weights] [-o OUT.hpp]\n"
+         "\n"
+         "Writes a C++ header defining NS::TYPE, the trignet::static_model type of MODEL.json\n"
+         "(docs/fast-path.md), and NS::load(path). The model must be a chain of Dense,\n"
+         "BatchNormalization and Activation layers from one rank-1 input to one output;\n"
+         "otherwise the error names the first node that cannot be expressed.\n"
+         "\n"
+         "options:\n"
+         "  --namespace NS     namespace of the generated code (required; a::b allowed)\n"
+         "  --name TYPE        name of the type (default: Model)\n"
+         "  --embed-weights    also write the weights as constexpr arrays and NS::make(),\n"
+         "                     which builds the model without reading any file\n"
+         "  -o, --output FILE  write the header there (default: standard output)\n";
 }
 
 // ---------------------------------------------------------------------------
@@ -128,7 +161,7 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Command { info, check, run };
+enum class Command { info, check, run, codegen };
 
 struct Options {
   Command command = Command::info;
@@ -136,14 +169,19 @@ struct Options {
   std::string inputs_path;
   std::string outputs_path;  // empty: standard output
   bool use_double = false;
+  bool reproducible = false;  // check, run: reproducible mode (docs/user-guide.md)
+  bool fixed = false;  // run: the fixed-point engine (docs/fixed-point.md)
+  bool raw = false;    // run --fixed: raw integers instead of values
   bool json = false;
   bool help = false;
+  trignet::CodegenOptions codegen;  // codegen
 };
 
 std::optional<Command> parse_command(const std::string& word) {
   if (word == "info") return Command::info;
   if (word == "check") return Command::check;
   if (word == "run") return Command::run;
+  if (word == "codegen") return Command::codegen;
   return std::nullopt;
 }
 
@@ -152,6 +190,7 @@ const char* command_help(Command command) {
     case Command::info: return info_help();
     case Command::check: return check_help();
     case Command::run: return run_help();
+    case Command::codegen: return codegen_help();
   }
   return general_help();
 }
@@ -161,6 +200,7 @@ const char* command_name(Command command) {
     case Command::info: return "info";
     case Command::check: return "check";
     case Command::run: return "run";
+    case Command::codegen: return "codegen";
   }
   return "?";
 }
@@ -205,11 +245,25 @@ Options parse_command_options(Command command, const std::vector<std::string>& w
       options.help = take_flag(arg);
     else if (arg.name == "--json" && command == Command::info)
       options.json = take_flag(arg);
-    else if (arg.name == "--double" && command != Command::info)
+    else if (arg.name == "--double" && (command == Command::check || command == Command::run))
       options.use_double = take_flag(arg);
+    else if (arg.name == "--reproducible" && (command == Command::check || command == Command::run))
+      options.reproducible = take_flag(arg);
+    else if (arg.name == "--fixed" && is_run)
+      options.fixed = take_flag(arg);
+    else if (arg.name == "--raw" && is_run)
+      options.raw = take_flag(arg);
     else if (arg.name == "--inputs" && is_run)
       options.inputs_path = take_file(arg, words, i);
     else if (arg.name == "--outputs" && is_run)
+      options.outputs_path = take_file(arg, words, i);
+    else if (command == Command::codegen && arg.name == "--namespace")
+      options.codegen.namespace_name = take_file(arg, words, i);
+    else if (command == Command::codegen && arg.name == "--name")
+      options.codegen.type_name = take_file(arg, words, i);
+    else if (command == Command::codegen && arg.name == "--embed-weights")
+      options.codegen.embed_weights = take_flag(arg);
+    else if (command == Command::codegen && (arg.name == "-o" || arg.name == "--output"))
       options.outputs_path = take_file(arg, words, i);
     else if (arg.name.size() > 1 && arg.name[0] == '-')
       throw UsageError("unknown option '" + arg.name + "' for '" + command_name(command) + "'");
@@ -221,6 +275,11 @@ Options parse_command_options(Command command, const std::vector<std::string>& w
   if (positional.size() > 1) throw UsageError("unexpected argument '" + positional[1] + "'");
   options.model_path = positional[0];
   if (is_run && options.inputs_path.empty()) throw UsageError("'run' needs --inputs IN.json");
+  if (options.raw && !options.fixed) throw UsageError("--raw needs --fixed");
+  if (options.reproducible && options.fixed)
+    throw UsageError("--reproducible applies to float evaluation; fixed point is bit-exact by construction");
+  if (command == Command::codegen && options.codegen.namespace_name.empty())
+    throw UsageError("'codegen' needs --namespace NS");
   return options;
 }
 
@@ -305,10 +364,12 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 template <typename T>
-std::shared_ptr<const trignet::Model<T>> load_unverified(const std::string& path) {
+std::shared_ptr<const trignet::Model<T>> load_unverified(const std::string& path, bool reproducible = false) {
   reject_directory(path);
-  return trignet::compile_model<T>(trignet::load_model_spec(path),
-                                   trignet::LoadOptions{/*verify_test_vectors=*/false});
+  trignet::LoadOptions load;
+  load.verify_test_vectors = false;
+  load.reproducible = reproducible;
+  return trignet::compile_model<T>(trignet::load_model_spec(path), load);
 }
 
 // ---------------------------------------------------------------------------
@@ -474,13 +535,89 @@ void print_info_text(std::ostream& out, const trignet::Model<T>& model, const st
   print_table(out, totals, "");
 }
 
+/// "weight ap_fixed<6,1>, accum ap_fixed<16,6>, ...": one node's precision, in file order.
+std::string precision_text(const trignet::PrecisionSpec& p) {
+  std::string out;
+  auto add = [&](const std::string& key, const std::string& value) {
+    out += (out.empty() ? "" : ", ") + key + " " + value;
+  };
+  for (const std::string& key : p.keys) {
+    const std::optional<trignet::FixedType>* t = nullptr;
+    if (key == "weight") t = &p.weight;
+    else if (key == "bias") t = &p.bias;
+    else if (key == "scale") t = &p.scale;
+    else if (key == "accum") t = &p.accum;
+    else if (key == "result") t = &p.result;
+    else if (key == "table") t = &p.table;
+    else if (key == "param") t = &p.param;
+    else if (key == "slope") t = &p.slope;
+    else if (key == "shift") t = &p.shift;
+    else if (key == "exp_table") t = &p.exp_table;
+    else if (key == "inv_table") t = &p.inv_table;
+    else if (key == "inv_input") t = &p.inv_input;
+    else if (key == "norm_input") t = &p.norm_input;
+    if (t && *t) add(key, trignet::to_string(**t));
+    else if (key == "table_size" && p.table_size) add(key, std::to_string(*p.table_size));
+    else if (key == "exp_table_size" && p.exp_table_size) add(key, std::to_string(*p.exp_table_size));
+    else if (key == "inv_table_size" && p.inv_table_size) add(key, std::to_string(*p.inv_table_size));
+    else if (key == "implementation" && p.implementation) add(key, trignet::softmax_implementation_name(*p.implementation));
+    else if (key == "exp_scale" && p.exp_scale) add(key, trignet::detail::number_text(*p.exp_scale, 17));
+    else if (key == "raw") add("raw", "values for " + std::to_string(p.raw.size()) + " weight(s)");
+    else if (key == "activation" && !p.activation.empty()) add("activation", "{" + precision_text(p.activation[0]) + "}");
+  }
+  return out;
+}
+
+bool has_fixed_point(const trignet::ModelSpec& spec) {
+  if (spec.fixed_point) return true;
+  for (const auto& n : spec.nodes)
+    if (n.precision) return true;
+  return false;
+}
+
+void print_fixed_point_text(std::ostream& out, const trignet::ModelSpec& spec) {
+  if (!has_fixed_point(spec)) return;
+  out << "\nfixed point (docs/fixed-point.md):\n";
+  if (spec.fixed_point)
+    for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
+      const trignet::FixedInputSpec& f = spec.fixed_point->inputs[i];
+      out << "  input " << spec.inputs[i].name << ": " << trignet::to_string(f.type);
+      if (f.offset != 0) out << ", offset " << trignet::detail::number_text(f.offset, 17);
+      if (f.shift != 0) out << ", shift " << f.shift;
+      out << '\n';
+    }
+  else
+    out << "  (no \"fixed_point\" block: the model cannot run in fixed point)\n";
+  for (const auto& n : spec.nodes)
+    out << "  " << n.name << ": " << (n.precision ? precision_text(*n.precision) : std::string("(no precision)"))
+        << '\n';
+}
+
+OrderedJson fixed_point_json(const trignet::ModelSpec& spec) {
+  OrderedJson j;
+  OrderedJson inputs = OrderedJson::object();
+  if (spec.fixed_point)
+    for (std::size_t i = 0; i < spec.inputs.size(); ++i)
+      inputs[spec.inputs[i].name] = trignet::to_string(spec.fixed_point->inputs[i].type);
+  j["inputs"] = inputs;
+  OrderedJson nodes = OrderedJson::object();
+  for (const auto& n : spec.nodes)
+    if (n.precision) nodes[n.name] = precision_text(*n.precision);
+  j["nodes"] = nodes;
+  return j;
+}
+
 int run_info(const Options& options) {
   const auto model = load_unverified<float>(options.model_path);
   std::ostringstream text;
-  if (options.json)
-    text << info_json(*model, options.model_path).dump(2) << '\n';
-  else
+  if (options.json) {
+    auto j = info_json(*model, options.model_path);
+    if (has_fixed_point(model->spec())) j["fixed_point"] = fixed_point_json(model->spec());
+    text << j.dump(2) << '\n';
+  } else {
     print_info_text(text, *model, options.model_path);
+    print_fixed_point_text(text, model->spec());
+  }
   write_text("", text.str());
   return exit_ok;
 }
@@ -510,7 +647,7 @@ Table agreement_table(const trignet::ModelSpec& spec, const trignet::Verificatio
 
 template <typename T>
 int run_check(const Options& options) {
-  const auto model = load_unverified<T>(options.model_path);
+  const auto model = load_unverified<T>(options.model_path, options.reproducible);
   const trignet::ModelSpec& spec = model->spec();
   if (spec.test_vectors.empty()) {
     std::cerr << "trignet: " << options.model_path
@@ -578,7 +715,7 @@ std::string outputs_json(const trignet::Session<T>& session) {
 
 template <typename T>
 int run_inference(const Options& options) {
-  const auto model = load_unverified<T>(options.model_path);
+  const auto model = load_unverified<T>(options.model_path, options.reproducible);
   const auto samples = read_inputs(options.inputs_path, model->inputs());
   std::vector<std::vector<T>> buffers;
   std::vector<trignet::Span<const T>> views;
@@ -592,6 +729,80 @@ int run_inference(const Options& options) {
   return exit_ok;
 }
 
+/// run --fixed: the fixed-point engine, one sample at a time.
+int run_fixed_point(const Options& options) {
+  reject_directory(options.model_path);
+  const auto model = trignet::load_fixed_model(options.model_path);
+  std::vector<TensorInfo> infos;
+  for (const auto& in : model->inputs()) infos.push_back(TensorInfo{in.name, in.shape, in.size});
+  const auto samples = read_inputs(options.inputs_path, infos);
+  trignet::FixedSession session(model);
+  const std::size_t n_out = model->outputs().size();
+  std::vector<std::vector<double>> values(n_out);
+  std::vector<std::vector<std::int64_t>> raws(n_out);
+  std::vector<std::vector<float>> as_float(samples.values.size());
+  std::vector<trignet::Span<const float>> float_views(samples.values.size());
+  std::vector<trignet::Span<const double>> double_views(samples.values.size());
+  for (std::size_t b = 0; b < samples.batch; ++b) {
+    for (std::size_t i = 0; i < samples.values.size(); ++i) {
+      const std::size_t n = model->inputs()[i].size;
+      const double* first = samples.values[i].data() + b * n;
+      as_float[i].assign(first, first + n);  // float32, as a float32 numpy array reaches hls4ml
+      float_views[i] = trignet::Span<const float>(as_float[i].data(), n);
+      double_views[i] = trignet::Span<const double>(first, n);
+    }
+    if (options.use_double)
+      session.run(trignet::Span<const trignet::Span<const double>>(double_views.data(), double_views.size()));
+    else
+      session.run(trignet::Span<const trignet::Span<const float>>(float_views.data(), float_views.size()));
+    for (std::size_t o = 0; o < n_out; ++o) {
+      const auto r = session.raw_output(o);
+      const auto v = session.output(o);
+      raws[o].insert(raws[o].end(), r.begin(), r.end());
+      values[o].insert(values[o].end(), v.begin(), v.end());
+    }
+  }
+  std::string text = "{";
+  for (std::size_t o = 0; o < n_out; ++o) {
+    const auto& info = model->outputs()[o];
+    std::string body;
+    if (options.raw) {
+      // Exact integers (any width): nested arrays [batch, *shape], one sample per line.
+      Shape full{samples.batch};
+      full.insert(full.end(), info.shape.begin(), info.shape.end());
+      std::size_t next = 0;
+      const std::function<nlohmann::json(std::size_t)> nest = [&](std::size_t axis) {
+        nlohmann::json a = nlohmann::json::array();
+        for (std::size_t k = 0; k < full[axis]; ++k)
+          a.push_back(axis + 1 == full.size() ? nlohmann::json(raws[o][next++]) : nest(axis + 1));
+        return a;
+      };
+      const nlohmann::json all = nest(0);
+      body = "[";
+      for (std::size_t b = 0; b < all.size(); ++b) body += (b ? ",\n" : "") + all[b].dump();
+      body += "]";
+    } else {
+      body = trignet::format::write_batch(values[o].data(), samples.batch, info.shape, 17);
+    }
+    text += (o ? ",\n  " : "\n  ") + nlohmann::json(info.name).dump() + ": " + indent_continuation(body, "   ");
+    if (options.raw)
+      text += ",\n  " + nlohmann::json(info.name + ".type").dump() + ": " +
+              nlohmann::json(trignet::to_string(info.type)).dump();
+  }
+  write_text(options.outputs_path, text + "\n}\n");
+  return exit_ok;
+}
+
+// ---------------------------------------------------------------------------
+// codegen
+
+int run_codegen(const Options& options) {
+  reject_directory(options.model_path);
+  const trignet::ModelSpec spec = trignet::load_model_spec(options.model_path);
+  write_text(options.outputs_path, trignet::generate_static_header(spec, options.codegen));
+  return exit_ok;
+}
+
 // ---------------------------------------------------------------------------
 // Dispatch
 
@@ -600,7 +811,8 @@ int run_command(const Options& options) {
   switch (options.command) {
     case Command::info: return run_info(options);
     case Command::check: return run_check<T>(options);
-    case Command::run: return run_inference<T>(options);
+    case Command::run: return options.fixed ? run_fixed_point(options) : run_inference<T>(options);
+    case Command::codegen: return run_codegen(options);
   }
   return exit_usage;
 }
@@ -622,7 +834,7 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (first.size() > 1 && first[0] == '-') throw UsageError("unknown option '" + first + "'");
   const std::optional<Command> command = parse_command(first);
-  if (!command) throw UsageError("unknown command '" + first + "' (expected info, check or run)");
+  if (!command) throw UsageError("unknown command '" + first + "' (expected info, check, run or codegen)");
   const Options options =
       parse_command_options(*command, std::vector<std::string>(words.begin() + 1, words.end()));
   if (options.help) {

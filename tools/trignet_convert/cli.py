@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+
 from . import __version__, convert_file
 from .errors import ConversionError
 
@@ -88,6 +90,14 @@ def main(argv=None):
     p.add_argument("--metadata", action="append", metavar="KEY=VALUE", help="free metadata (repeat)")
     p.add_argument("--metadata-json", metavar="FILE", help="free metadata from a JSON object")
     p.add_argument("--no-fuse", action="store_true", help="keep activations as separate nodes")
+    p.add_argument("--binary-weights", action="store_true",
+                   help="write the weights to OUTPUT's .weights.bin (float32, SHA-256 pinned) instead of "
+                        "JSON numbers: large models load ~100x faster. With a trignet .json as MODEL, "
+                        "re-packs that file")
+    p.add_argument("--precision-config", metavar="FILE",
+                   help="fixed point: an hls4ml configuration (.json, .yml: {Model: {Precision: ..}, LayerName: "
+                        "{..}}); hls4ml resolves it and the file gets the precision of every node "
+                        "(docs/fixed-point.md). Keras models only")
     p.add_argument("--check", action="store_true",
                    help="run 'trignet check' on the result (the C++ engine; $TRIGNET_CLI or trignet on PATH)")
     p.add_argument("--version", action="version", version=f"trignet-convert {__version__}")
@@ -114,19 +124,30 @@ def main(argv=None):
                   preprocessing=pre or None, variables=_keyed(a.variables), labels=_keyed(a.labels),
                   test_vectors=a.test_vectors, test_batch=a.test_batch, test_inputs=a.test_inputs,
                   tolerance={"abs": a.tolerance[0], "rel": a.tolerance[1]} if a.tolerance else None,
-                  metadata=meta or None, fuse_activations=not a.no_fuse)
+                  metadata=meta or None, fuse_activations=not a.no_fuse,
+                  binary_weights=a.binary_weights)
+    if a.precision_config:
+        kwargs["precision"] = a.precision_config
     if a.seed is not None:
         kwargs["seed"] = a.seed
     shapes = [_shape(s) for s in a.input_shape] if a.input_shape else None
     try:
-        model = convert_file(a.model, a.output, input_shapes=shapes, **kwargs)
+        if a.model.lower().endswith(".json"):
+            if not a.binary_weights:
+                p.error("a trignet .json MODEL can only be re-packed: add --binary-weights")
+            from .binary_weights import repack
+            from .writer import dumps
+            model = repack(a.model, a.output, dumps)
+        else:
+            model = convert_file(a.model, a.output, input_shapes=shapes, **kwargs)
     except ConversionError as e:
         print(f"trignet-convert: {a.model}: {e}", file=sys.stderr)
         return 1
     except FileNotFoundError as e:
         print(f"trignet-convert: {e}", file=sys.stderr)
         return 1
-    n_w = sum(len(w["data"]) for n in model["nodes"] for w in n.get("weights", {}).values())
+    n_w = sum(int(np.prod(w["shape"], dtype=np.int64)) for n in model["nodes"]
+              for w in n.get("weights", {}).values())
     print(f"wrote {a.output}: {len(model['nodes'])} nodes, {n_w} weights, "
           f"{len(model.get('test_vectors', []))} test vectors")
     if a.check:

@@ -48,6 +48,8 @@ class Options:
     metadata: dict = None
     seed: int = DEFAULT_SEED
     fuse_activations: bool = True
+    binary_weights: bool = False   # weights in <name>.weights.bin next to the JSON (docs/format.md)
+    precision: object = None       # fixed point: hls4ml config (dict or .json/.yml path) or ModelGraph (precision.py)
 
 
 def make_options(options=None, **kwargs):
@@ -227,6 +229,10 @@ def finish(graph, run, options, metadata, path=None, source=None):
     if opt.fuse_activations:
         graph.fuse_activations()
     graph.prune()
+    fixed = None
+    if opt.precision is not None:   # fixed-point description (docs/format.md, "Fixed-point precision")
+        from .precision import attach
+        fixed = attach(graph, opt.precision, pre)
 
     # test vectors, computed by the framework on raw inputs through our preprocessing
     rng = np.random.default_rng(opt.seed)
@@ -285,10 +291,20 @@ def finish(graph, run, options, metadata, path=None, source=None):
         "outputs": graph.outputs,
         "nodes": [_node_json(n) for n in graph.nodes],
     }
+    if fixed is not None:
+        model["fixed_point"] = fixed[0]
+        for nj in model["nodes"]:
+            if nj["name"] in fixed[1]:
+                nj["precision"] = fixed[1][nj["name"]]
     if vectors:
         model["test_vectors"] = vectors
     text = dumps(model)
     check_text(text, graph)
+    if path is not None and opt.binary_weights:
+        from .binary_weights import write_split
+        return write_split(json.loads(text), path, dumps)
+    if opt.binary_weights:
+        raise ConversionError("binary_weights needs an output path (the weight file goes next to it)")
     if path is not None:
         Path(path).write_text(text)
     return json.loads(text)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -17,6 +18,8 @@
 #include "trignet/format/batch_json.hpp"
 #include "trignet/format/json_reader.hpp"
 #include "trignet/format/parse_layers.hpp"
+#include "trignet/format/parse_precision.hpp"
+#include "trignet/format/weights_file.hpp"
 #include "trignet/graph.hpp"
 #include "trignet/model_spec.hpp"
 
@@ -66,12 +69,19 @@ inline OutputSpec parse_output(const JsonReader& j) {
   return out;
 }
 
-inline WeightTensor parse_weight(const JsonReader& j) {
-  j.only_keys({"shape", "data"});
+/// A weight carries its values as a "data" array or, with a binary weight
+/// file, as an element "offset" into it (exactly one of the two).
+inline WeightTensor parse_weight(const JsonReader& j, const WeightsFile* file = nullptr) {
+  j.only_keys({"shape", "data", "offset"});
   WeightTensor w;
   w.shape = j.at("shape").shape();
-  const JsonReader data = j.at("data");
   const std::size_t expected = element_count(w.shape);
+  if (auto offset = j.find("offset")) {
+    if (j.has("data")) j.fail("a weight has either \"data\" or \"offset\", not both");
+    w.values = weight_values_from_file(*offset, expected, file);
+    return w;
+  }
+  const JsonReader data = j.at("data");
   if (data.size() != expected)
     data.fail("expected " + std::to_string(expected) + " values for shape " + to_string(w.shape) +
               ", found " + std::to_string(data.size()));
@@ -79,8 +89,8 @@ inline WeightTensor parse_weight(const JsonReader& j) {
   return w;
 }
 
-inline NodeSpec parse_node(const JsonReader& j) {
-  j.only_keys({"name", "type", "inputs", "config", "weights"});
+inline NodeSpec parse_node(const JsonReader& j, const WeightsFile* file = nullptr) {
+  j.only_keys({"name", "type", "inputs", "config", "weights", "precision"});
   NodeSpec node;
   node.name = j.at("name").string();
   const JsonReader type = j.at("type");
@@ -97,7 +107,12 @@ inline NodeSpec parse_node(const JsonReader& j) {
   if (auto weights = j.find("weights")) {
     weights->expect_object();
     for (auto it = weights->json().begin(); it != weights->json().end(); ++it)
-      node.weights.emplace(it.key(), parse_weight(weights->at(it.key().c_str())));
+      node.weights.emplace(it.key(), parse_weight(weights->at(it.key().c_str()), file));
+  }
+  // Fixed-point precision (docs/format.md): after the weights, which raw values are checked against.
+  if (auto precision = j.find("precision")) {
+    node.precision = parse_precision(*precision, node);
+    node.precision_text = precision->json().dump();
   }
   return node;
 }
@@ -153,9 +168,12 @@ inline TestVector parse_test_vector(const JsonReader& j, const ModelSpec& spec,
 }  // namespace format
 
 /// Parses and validates model JSON text. `source` names it in error messages;
-/// `limits` bound what the file may declare (FormatError beyond them).
+/// `limits` bound what the file may declare (FormatError beyond them);
+/// `weights_directory` is where a binary "weights_file" is looked up (the
+/// model file's directory; empty: the model may not have one).
 inline ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>",
-                                  const ResourceLimits& limits = ResourceLimits()) {
+                                  const ResourceLimits& limits = ResourceLimits(),
+                                  const std::string& weights_directory = "") {
   if (text.size() > limits.max_file_bytes)
     throw FormatError("trignet: " + source + ": " + std::to_string(text.size()) +
                       " bytes of JSON, more than " + std::to_string(limits.max_file_bytes) +
@@ -175,7 +193,7 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
   if (version < 1) ver.fail("expected format version 1, found " + std::to_string(version));
   // Checked after the version, so a newer file gets the upgrade message, not "unknown key".
   root.only_keys({"format", "format_version", "name", "metadata", "inputs", "outputs", "nodes",
-                  "test_vectors"});
+                  "test_vectors", "weights_file", "fixed_point"});
 
   ModelSpec spec;
   spec.source = source;
@@ -189,6 +207,10 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
   }
   const format::JsonReader inputs = root.at("inputs");
   for (std::size_t i = 0; i < inputs.size(); ++i) spec.inputs.push_back(format::parse_input(inputs[i]));
+  if (auto fp = root.find("fixed_point")) {
+    spec.fixed_point = format::parse_fixed_point(*fp, spec.inputs);
+    spec.fixed_point_text = fp->json().dump();
+  }
   const format::JsonReader outputs = root.at("outputs");
   for (std::size_t i = 0; i < outputs.size(); ++i)
     spec.outputs.push_back(format::parse_output(outputs[i]));
@@ -196,9 +218,12 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
   if (nodes.size() > limits.max_nodes)
     nodes.fail("the graph has " + std::to_string(nodes.size()) + " nodes, more than " +
                std::to_string(limits.max_nodes) + " (ResourceLimits::max_nodes)");
+  std::optional<format::WeightsFile> weights_file;
+  if (auto wf = root.find("weights_file"))
+    weights_file = format::read_weights_file(*wf, weights_directory, limits);
   std::size_t weight_elements = 0;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    spec.nodes.push_back(format::parse_node(nodes[i]));
+    spec.nodes.push_back(format::parse_node(nodes[i], weights_file ? &*weights_file : nullptr));
     for (const auto& entry : spec.nodes.back().weights) weight_elements += entry.second.values.size();
     if (weight_elements > limits.max_weight_elements)
       nodes[i].fail("the model has more than " + std::to_string(limits.max_weight_elements) +
@@ -228,7 +253,9 @@ inline ModelSpec load_model_spec(const std::string& path,
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) throw FormatError("trignet: " + path + ": error while reading the file");
-  return parse_model_spec(text.str(), path, limits);
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  if (directory.empty()) directory = ".";
+  return parse_model_spec(text.str(), path, limits, directory);
 }
 
 }  // namespace trignet
