@@ -11,6 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 what="${1:-all}"
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"  # reuse objects across clones (see run-tests.sh)
 jobs="${TRIGNET_JOBS:-$(nproc)}"
 cxx="${TRIGNET_SAN_CXX:-g++}"
 launcher=()

@@ -15,6 +15,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
 
 build="${TRIGNET_BUILD_DIR:-$root/build}"
+# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses
+# the objects of any earlier clone on this machine.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 jobs="${TRIGNET_JOBS:-$(nproc)}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
