@@ -36,6 +36,16 @@ std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
 }  // namespace
 
+// Not under AddressSanitizer, which owns operator new and reports a replaced
+// one as an alloc-dealloc mismatch (the sanitizer build skips the count).
+#if defined(__SANITIZE_ADDRESS__)
+#define TRIGNET_COUNT_ALLOCATIONS 0
+#else
+#define TRIGNET_COUNT_ALLOCATIONS 1
+#endif
+#if TRIGNET_COUNT_ALLOCATIONS
+// glibc's own entry points: GCC's -Wmismatched-new-delete would flag free()
+// on memory from operator new.
 extern "C" {
 void* __libc_malloc(std::size_t);
 void __libc_free(void*);
@@ -54,6 +64,7 @@ void operator delete(void* p) noexcept { __libc_free(p); }
 void operator delete[](void* p) noexcept { __libc_free(p); }
 void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
 void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
+#endif
 
 namespace {
 
@@ -415,6 +426,10 @@ TEST_CASE("a dense layer saturates its accumulator step by step", "[fixed_engine
 }
 
 TEST_CASE("a fixed-point session does not allocate after construction", "[fixed_engine]") {
+  if (!TRIGNET_COUNT_ALLOCATIONS) {
+    WARN("AddressSanitizer build: allocation counting skipped (the normal build checks it)");
+    return;
+  }
   for (const std::string& path : fixture_models()) {
     INFO(path);
     auto model = trignet::load_fixed_model(path);

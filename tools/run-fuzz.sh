@@ -4,7 +4,7 @@
 # time: tools/run-fuzz.sh [seconds per target, default 60] [target...]
 # Targets: model (model JSON -> loaded, verified model -> Session runs) and
 # inputs (`trignet run` inputs JSON). Seeds: tests/fuzz/corpus/<target>,
-# models/*.json and tests/data/layers/*.json (model target), past findings in
+# models/*.json, tests/data/layers/*.json and tests/data/fixed_engine (model target), past findings in
 # tests/fuzz/regressions/<target>. New corpus entries go to the build
 # directory, never into the source tree; crash/leak/timeout reproducers are
 # written to $build/findings/<target>/ and make the script fail.
@@ -39,7 +39,7 @@ for t in "${targets[@]}"; do
   findings="$build/findings/$t"
   mkdir -p "$work" "$findings"
   seeds=("$root/tests/fuzz/corpus/$t" "$root/tests/fuzz/regressions/$t")
-  [[ $t == model ]] && seeds+=("$root/models" "$root/tests/data/layers")
+  [[ $t == model ]] && seeds+=("$root/models" "$root/tests/data/layers" "$root/tests/data/fixed_engine")
   echo "== fuzzing $t for ${seconds}s ($jobs job(s))"
   log="$build/fuzz_$t.log"
   # -rss_limit_mb / -malloc_limit_mb: an allocation beyond 2 GiB is a finding

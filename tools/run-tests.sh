@@ -8,7 +8,8 @@
 # target, default 60).
 # TRIGNET_SANITIZERS=1 adds the sanitizer builds: every C++ test program again
 # under AddressSanitizer + UndefinedBehaviorSanitizer and the multithreaded
-# ones under ThreadSanitizer (tools/run-sanitizers.sh; about 45 min on 2 cores).
+# ones under ThreadSanitizer (tools/run-sanitizers.sh; long: every test
+# program is built twice more).
 # TRIGNET_QUICK=1 skips fuzzing and sanitizers (a fast local edit-test loop).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
