@@ -160,8 +160,9 @@ class ActivationKernel {
   std::size_t inner_ = 1;
 };
 
-/// Node type "Activation".
-template <typename T>
+/// Node type "Activation". `Kernel` is the activation over a batch
+/// (reproducible mode passes its own, cpu/reproducible.hpp).
+template <typename T, typename Kernel = ActivationKernel<T>>
 class ActivationLayer final : public Layer<T> {
  public:
   ActivationLayer(const ActivationParams& p, const Shape& shape)
@@ -173,7 +174,7 @@ class ActivationLayer final : public Layer<T> {
   }
 
  private:
-  ActivationKernel<T> kernel_;
+  Kernel kernel_;
   std::size_t per_sample_;
 };
 

@@ -33,6 +33,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "trignet/cpu/activation.hpp"
 #include "trignet/cpu/layer.hpp"
 #include "trignet/error.hpp"
 #include "trignet/layers/activation.hpp"
@@ -343,22 +344,6 @@ class DenseLayer final : public Layer<T> {
   ActivationKernel<T> activation_;
 };
 
-template <typename T>
-class ActivationLayer final : public Layer<T> {
- public:
-  ActivationLayer(const ActivationParams& p, const Shape& shape)
-      : kernel_(p.activation, shape), per_sample_(element_count(shape)) {}
-
-  void forward(const T* const* inputs, T* output, std::size_t batch, T*) const override {
-    std::copy(inputs[0], inputs[0] + batch * per_sample_, output);
-    kernel_(output, batch);
-  }
-
- private:
-  ActivationKernel<T> kernel_;
-  std::size_t per_sample_;
-};
-
 /// BatchNormalization folded in double to y = fma(x, scale, shift).
 template <typename T>
 class BatchNormLayer final : public Layer<T> {
@@ -410,7 +395,7 @@ std::unique_ptr<Layer<T>> make_layer(const NodeSpec& node, const std::vector<Sha
   if (const auto* p = std::get_if<DenseParams>(&node.params))
     return std::make_unique<DenseLayer<T>>(*p, node.weights, in_shapes[0], out_shape);
   if (const auto* p = std::get_if<ActivationParams>(&node.params))
-    return std::make_unique<ActivationLayer<T>>(*p, out_shape);
+    return std::make_unique<cpu::ActivationLayer<T, ActivationKernel<T>>>(*p, out_shape);
   if (const auto* p = std::get_if<BatchNormParams>(&node.params))
     return std::make_unique<BatchNormLayer<T>>(*p, node.weights, out_shape);
   const bool exact_already =
