@@ -47,6 +47,10 @@ class Backend {
   virtual std::string name() const = 0;
   /// Whether this backend is trignet itself (budgets apply) or a comparison.
   virtual bool is_reference() const { return false; }
+  /// Largest |output - cpu-graph output| accepted for a reference output of
+  /// magnitude `reference_magnitude`; negative: the runner's default (1e-5 for
+  /// trignet's CPU backends and the Eigen baseline, 1e-4 for other runtimes).
+  virtual double output_tolerance(double /*reference_magnitude*/) const { return -1; }
   /// Empty when usable; otherwise why not (printed once, never an error).
   virtual std::string unavailable() const { return {}; }
   /// The models this backend can run, for backends that only run some
@@ -78,5 +82,10 @@ class MissingBackend : public Backend {
 /// benchmarks/export_reference.py); defined in backend_libtorch.cpp when the
 /// build has TRIGNET_BENCH_LIBTORCH, otherwise a MissingBackend.
 std::unique_ptr<Backend> make_libtorch_backend(const std::string& reference_dir);
+
+/// trignet::cuda as "cuda" (device-resident buffers), "cuda-graph" (one CUDA
+/// graph launch per call) and "cuda-h2d" (pinned host buffers, copies
+/// included); defined in backend_cuda.cu when the build has TRIGNET_BENCH_CUDA.
+std::vector<std::unique_ptr<Backend>> make_cuda_backends();
 
 }  // namespace trignet_bench

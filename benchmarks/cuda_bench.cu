@@ -196,6 +196,46 @@ void bench_model(const trignet::ModelSpec& spec, std::size_t max_batch, double p
   }
 }
 
+/// The fused kernel's launch shape, swept on one model at one large batch:
+/// samples per tile x threads per block (the data behind the defaults).
+void sweep_fused(const trignet::ModelSpec& spec, std::size_t batch, double peak) {
+  emit("");
+  emit("### Fused-kernel shape sweep: " + spec.name + ", batch " + std::to_string(batch) +
+       " (device-resident)");
+  emit("");
+  emit("| max tile | threads/block | configuration | samples/s | GFLOP/s | % of peak |");
+  emit("|---:|---:|---|---:|---:|---:|");
+  for (int tile : {16, 32, 64, 128, 256}) {
+    for (int threads : {64, 128, 256, 512}) {
+      trignet::cuda::CompileOptions options;
+      options.mode = ExecutionMode::fused;
+      options.verify_test_vectors = false;
+      options.max_tile = tile;
+      options.threads_per_block = threads;
+      options.shared_memory_budget = 227 * 1024;
+      std::shared_ptr<const trignet::cuda::Model<float>> model;
+      try {
+        model = trignet::cuda::compile(spec, options);
+      } catch (const trignet::Error& e) {
+        emit("| " + std::to_string(tile) + " | " + std::to_string(threads) + " | refused: " + e.what() + " | | | |");
+        continue;
+      }
+      const std::size_t in_size = model->plan().inputs[0].size, out_size = model->plan().outputs[0].size;
+      trignet::cuda::Session<float> session(model);
+      trignet::cuda::DeviceBuffer<float> d_in(batch * in_size), d_out(batch * out_size);
+      TRIGNET_CUDA_CHECK(cudaMemset(d_in.data(), 0, batch * in_size * 4));
+      const float* pin = d_in.data();
+      float* pout = d_out.data();
+      const double t = time_per_call(session.stream(), [&] { session.run(pin, pout, batch); });
+      const double gflops = model->flops_per_sample() * double(batch) / t * 1e-9;
+      std::string config = model->describe();
+      config = config.substr(config.find(':') + 2);
+      emit("| " + std::to_string(tile) + " | " + std::to_string(threads) + " | " + config + " | " +
+           fmt("%.3g", batch / t) + " | " + fmt("%.1f", gflops) + " | " + fmt("%.2f", 100.0 * gflops / peak) + " |");
+    }
+  }
+}
+
 using JetNet = trignet::cuda::DenseNet<16, 64, 32, 32, 5>;
 
 __global__ void jet_user_kernel(JetNet::View net, const float* x, float* y, int n) {
@@ -267,7 +307,10 @@ int main(int argc, char** argv) {
     }
     bench_model(wide_mlp(), std::min<std::size_t>(max_batch, 100000), peak);
     const std::string jet = models_dir + "/jet_tagger.json";
-    if (std::filesystem::exists(jet)) bench_dense_net(jet, max_batch, peak);
+    if (std::filesystem::exists(jet)) {
+      bench_dense_net(jet, max_batch, peak);
+      sweep_fused(trignet::load_model_spec(jet), max_batch, peak);
+    }
   } catch (const std::exception& e) {
     emit(std::string("FAILED: ") + e.what());
     status = 1;

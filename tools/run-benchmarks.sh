@@ -47,7 +47,14 @@ if ((compare)) && "$py" -c "import torch" >/dev/null 2>&1; then
 fi
 arch_opt=()
 [[ -n "${TRIGNET_BENCH_ARCH+set}" ]] && arch_opt=(-DTRIGNET_BENCH_ARCH="$TRIGNET_BENCH_ARCH")
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${torch_opt[@]}" "${arch_opt[@]}" >/dev/null
+# The GPU rows (cuda, cuda-graph, cuda-h2d) where a GPU is visible and nvcc exists.
+cuda_opt=()
+if nvidia-smi -L 2>/dev/null | grep -q '^GPU' && { command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; }; then
+  cuda_opt=(-DTRIGNET_ENABLE_CUDA=ON)
+  command -v ccache >/dev/null && cuda_opt+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${torch_opt[@]}" "${arch_opt[@]}" \
+      "${cuda_opt[@]}" >/dev/null
 start=$SECONDS
 cmake --build "$build" -j "$(nproc)" --target trignet_cli trignet_bench
 echo "(build: $((SECONDS - start)) s)"

@@ -6,11 +6,16 @@
 // batch sizes, through the synchronous wrapper, the asynchronous device API,
 // a captured CUDA graph and a chunked layered session, and compared with the
 // CPU engine. The device-callable DenseNet runs inside a user kernel.
+//
+//   trignet-cuda-gpu-tests [--quick] [--filter SUBSTRING]
+// --quick: batches 1, 7 and 300 only (for runs under compute-sanitizer);
+// --filter: only the model files whose path contains SUBSTRING.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,6 +29,8 @@ namespace {
 
 int failures = 0;
 int checks = 0;
+bool quick = false;
+std::string filter;
 
 #define EXPECT(cond, ...)                                     \
   do {                                                        \
@@ -51,13 +58,19 @@ double worst(const std::vector<float>& got, const std::vector<float>& want) {
   return w;
 }
 
-std::string source(const std::string& rel) { return std::string(TRIGNET_SOURCE_DIR) + "/" + rel; }
+/// A file of the source tree; $TRIGNET_SOURCE_DIR overrides the build's path
+/// (a program built on one machine and run from a checkout on another).
+std::string source(const std::string& rel) {
+  const char* env = std::getenv("TRIGNET_SOURCE_DIR");
+  return std::string(env && *env ? env : TRIGNET_SOURCE_DIR) + "/" + rel;
+}
 
 std::vector<std::string> model_files() {
   std::vector<std::string> files;
   for (const char* dir : {"models", "tests/data/layers"})
     for (const auto& e : std::filesystem::directory_iterator(source(dir)))
-      if (e.path().extension() == ".json") files.push_back(e.path().string());
+      if (e.path().extension() == ".json" && e.path().string().find(filter) != std::string::npos)
+        files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -85,7 +98,9 @@ void test_model(const std::string& path) {
       continue;
     }
     double max_err = 0;
-    for (std::size_t batch : {std::size_t(1), std::size_t(7), std::size_t(300), std::size_t(5000)}) {
+    std::vector<std::size_t> batches{1, 7, 300, 5000};
+    if (quick) batches.pop_back();
+    for (std::size_t batch : batches) {
       std::vector<std::vector<float>> in;
       for (std::size_t i = 0; i < model->inputs().size(); ++i)
         in.push_back(make_inputs(batch * model->inputs()[i].size, static_cast<std::uint32_t>(batch + i)));
@@ -177,7 +192,18 @@ void test_dense_net(const std::string& rel) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+    } else if (a == "--filter" && i + 1 < argc) {
+      filter = argv[++i];
+    } else {
+      std::printf("usage: %s [--quick] [--filter SUBSTRING]\n", argv[0]);
+      return 2;
+    }
+  }
   std::string reason;
   if (trignet::cuda::device_count(&reason) == 0) {
     std::printf("SKIPPED: no usable CUDA device (%s); GPU tests not run\n", reason.c_str());
@@ -186,8 +212,10 @@ int main() {
   try {
     std::printf("device: %s\n", trignet::cuda::device_description().c_str());
     for (const std::string& f : model_files()) test_model(f);
-    test_dense_net<JetNet>("models/jet_tagger.json");
-    test_dense_net<PreNet>("tests/data/layers/preprocessing_offset_scale.json");
+    if (filter.empty() || std::string("models/jet_tagger.json").find(filter) != std::string::npos)
+      test_dense_net<JetNet>("models/jet_tagger.json");
+    if (filter.empty() || std::string("tests/data/layers/preprocessing_offset_scale.json").find(filter) != std::string::npos)
+      test_dense_net<PreNet>("tests/data/layers/preprocessing_offset_scale.json");
 
     // Errors: a type that does not match the file.
     std::string m;

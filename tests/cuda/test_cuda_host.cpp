@@ -215,6 +215,17 @@ TEST_CASE("cuda plan: fused configuration from the shared-memory budget") {
   CHECK(forced.possible);
   CHECK_FALSE(forced.weights_in_shared);
   CHECK_FALSE(trignet::cuda::choose_fused(plan, 256, false).possible);
+  // Larger tiles on request: the largest power of two <= max_tile that fits.
+  const std::size_t per_sample = static_cast<std::size_t>(plan.arena) * sizeof(float);
+  const std::size_t fixed = (big.ops_floats + big.param_floats) * sizeof(float);
+  const auto wide = trignet::cuda::choose_fused(plan, fixed + 256 * per_sample, true, 1000);
+  CHECK(wide.tile == 256);
+  CHECK(wide.shared_bytes == fixed + 256 * per_sample);
+  CHECK(trignet::cuda::choose_fused(plan, fixed + 256 * per_sample - 1, true, 1000).tile == 128);
+  CHECK(trignet::cuda::choose_fused(plan, 100 * 1024, true, 100).tile == 64);
+  CHECK(trignet::cuda::choose_fused(plan, 100 * 1024, true, 20).tile == 16);
+  CHECK_THROWS_WITH(trignet::cuda::choose_fused(plan, 100 * 1024, true, 0),
+                    Catch::Contains("max_tile must be in [1, 1024], got 0"));
 }
 
 TEST_CASE("cuda plan: merges of more than 8 inputs are refused, naming the node") {

@@ -48,6 +48,9 @@ struct CompileOptions {
   /// Shared memory per block the fused kernel may use (capped by the device).
   std::size_t shared_memory_budget = 100 * 1024;
   int threads_per_block = 256;
+  /// Largest number of samples a fused block holds at once (rounded down to a
+  /// power of two; smaller when shared memory is short).
+  int max_tile = 64;
   /// Re-run the file's embedded test vectors on the GPU at compile time and
   /// throw VerificationError if they do not reproduce.
   bool verify_test_vectors = true;
@@ -175,7 +178,7 @@ class Model {
 
     mode_ = options.mode;
     if (mode_ != ExecutionMode::layered) {
-      fused_ = choose_fused(plan_, budget, mode_ == ExecutionMode::automatic);
+      fused_ = choose_fused(plan_, budget, mode_ == ExecutionMode::automatic, options.max_tile);
       if (fused_.possible) {
         mode_ = ExecutionMode::fused;
       } else if (mode_ == ExecutionMode::fused) {

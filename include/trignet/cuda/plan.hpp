@@ -364,12 +364,18 @@ inline std::size_t ops_shared_floats(const Plan& plan) {
 
 /// Chooses the fused configuration for a shared-memory budget in bytes.
 /// `require_shared_weights`: automatic mode fuses only when the weights fit too.
+/// The largest tile (samples per block iteration, a power of two up to
+/// `max_tile`) whose activations fit in `budget_bytes` of shared memory, with
+/// the weights there too when they fit beside a tile of at least 16.
 inline FusedConfig choose_fused(const Plan& plan, std::size_t budget_bytes,
-                                bool require_shared_weights) {
+                                bool require_shared_weights, int max_tile = 64) {
   FusedConfig c;
   c.ops_floats = ops_shared_floats(plan);
   const std::size_t params = (plan.params.size() + 3) / 4 * 4;
-  for (int tile : {64, 32, 16, 8, 4, 2, 1}) {
+  if (max_tile < 1 || max_tile > 1024)
+    throw RunError("trignet: cuda CompileOptions::max_tile must be in [1, 1024], got " + std::to_string(max_tile));
+  for (int tile = 1024; tile >= 1; tile /= 2) {
+    if (tile > max_tile) continue;
     const std::size_t tile_floats = static_cast<std::size_t>(tile) * static_cast<std::size_t>(plan.arena);
     const std::size_t with_weights = (c.ops_floats + params + tile_floats) * sizeof(float);
     const std::size_t without = (c.ops_floats + tile_floats) * sizeof(float);
