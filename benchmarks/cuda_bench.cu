@@ -119,12 +119,23 @@ trignet::ModelSpec wide_mlp() {
 }
 
 void bench_model(const trignet::ModelSpec& spec, std::size_t max_batch, double peak) {
+  // The automatic choice, then the other executor on the same model: cuBLAS
+  // for a fused model, the fused kernel (weights in global memory) for a
+  // layered one where it can run.
   std::vector<ExecutionMode> modes{ExecutionMode::automatic};
   {
     trignet::cuda::CompileOptions probe;
     probe.verify_test_vectors = false;
-    if (trignet::cuda::Model<float>(spec, probe).mode() == ExecutionMode::fused)
-      modes.push_back(ExecutionMode::layered);  // compare with cuBLAS on the same model
+    if (trignet::cuda::Model<float>(spec, probe).mode() == ExecutionMode::fused) {
+      modes.push_back(ExecutionMode::layered);
+    } else {
+      probe.mode = ExecutionMode::fused;
+      try {
+        trignet::cuda::Model<float> fused(spec, probe);
+        modes.push_back(ExecutionMode::fused);
+      } catch (const trignet::UnsupportedError&) {
+      }
+    }
   }
   for (ExecutionMode mode : modes) {
     trignet::cuda::CompileOptions options;
@@ -198,13 +209,39 @@ void bench_model(const trignet::ModelSpec& spec, std::size_t max_batch, double p
 
 /// The fused kernel's launch shape, swept on one model at one large batch:
 /// samples per tile x threads per block (the data behind the defaults).
-void sweep_fused(const trignet::ModelSpec& spec, std::size_t batch, double peak) {
+/// The fused kernel's launch shape, swept on one model at one large batch:
+/// samples per tile x threads per block (the data behind the defaults). Every
+/// shape must give bit-identical outputs (each output is summed in one fixed
+/// order whatever the shape); a difference fails the benchmark.
+bool sweep_fused(const trignet::ModelSpec& spec, std::size_t batch, double peak) {
   emit("");
   emit("### Fused-kernel shape sweep: " + spec.name + ", batch " + std::to_string(batch) +
        " (device-resident)");
   emit("");
-  emit("| max tile | threads/block | configuration | samples/s | GFLOP/s | % of peak |");
-  emit("|---:|---:|---|---:|---:|---:|");
+  emit("| max tile | threads/block | configuration | samples/s | GFLOP/s | % of peak | outputs vs default shape |");
+  emit("|---:|---:|---|---:|---:|---:|---|");
+  const trignet::cuda::Plan plan = trignet::cuda::build_plan(spec);
+  const std::size_t in_size = plan.inputs[0].size, out_size = plan.outputs[0].size;
+  std::vector<float> x(batch * in_size);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1000) / 500.0f - 1.0f;
+  trignet::cuda::DeviceBuffer<float> d_in = trignet::cuda::upload(x.data(), x.size()), d_out(batch * out_size);
+  const float* pin = d_in.data();
+  float* pout = d_out.data();
+  auto outputs = [&] {
+    std::vector<float> y(batch * out_size);
+    TRIGNET_CUDA_CHECK(cudaMemcpy(y.data(), pout, y.size() * 4, cudaMemcpyDeviceToHost));
+    return y;
+  };
+  std::vector<float> want;
+  {
+    trignet::cuda::CompileOptions options;
+    options.verify_test_vectors = false;
+    trignet::cuda::Session<float> session(trignet::cuda::compile(spec, options));
+    session.run(pin, pout, batch);
+    session.synchronize();
+    want = outputs();
+  }
+  bool all_same = true;
   for (int tile : {16, 32, 64, 128, 256}) {
     for (int threads : {64, 128, 256, 512}) {
       trignet::cuda::CompileOptions options;
@@ -217,23 +254,24 @@ void sweep_fused(const trignet::ModelSpec& spec, std::size_t batch, double peak)
       try {
         model = trignet::cuda::compile(spec, options);
       } catch (const trignet::Error& e) {
-        emit("| " + std::to_string(tile) + " | " + std::to_string(threads) + " | refused: " + e.what() + " | | | |");
+        emit("| " + std::to_string(tile) + " | " + std::to_string(threads) + " | refused: " + e.what() + " | | | | |");
         continue;
       }
-      const std::size_t in_size = model->plan().inputs[0].size, out_size = model->plan().outputs[0].size;
       trignet::cuda::Session<float> session(model);
-      trignet::cuda::DeviceBuffer<float> d_in(batch * in_size), d_out(batch * out_size);
-      TRIGNET_CUDA_CHECK(cudaMemset(d_in.data(), 0, batch * in_size * 4));
-      const float* pin = d_in.data();
-      float* pout = d_out.data();
+      TRIGNET_CUDA_CHECK(cudaMemset(pout, 0xff, batch * out_size * 4));
       const double t = time_per_call(session.stream(), [&] { session.run(pin, pout, batch); });
+      session.synchronize();
+      const bool same = std::memcmp(outputs().data(), want.data(), want.size() * 4) == 0;
+      all_same = all_same && same;
       const double gflops = model->flops_per_sample() * double(batch) / t * 1e-9;
       std::string config = model->describe();
       config = config.substr(config.find(':') + 2);
       emit("| " + std::to_string(tile) + " | " + std::to_string(threads) + " | " + config + " | " +
-           fmt("%.3g", batch / t) + " | " + fmt("%.1f", gflops) + " | " + fmt("%.2f", 100.0 * gflops / peak) + " |");
+           fmt("%.3g", batch / t) + " | " + fmt("%.1f", gflops) + " | " + fmt("%.2f", 100.0 * gflops / peak) +
+           " | " + (same ? "bit-identical" : "DIFFERENT") + " |");
     }
   }
+  return all_same;
 }
 
 using JetNet = trignet::cuda::DenseNet<16, 64, 32, 32, 5>;
@@ -309,7 +347,10 @@ int main(int argc, char** argv) {
     const std::string jet = models_dir + "/jet_tagger.json";
     if (std::filesystem::exists(jet)) {
       bench_dense_net(jet, max_batch, peak);
-      sweep_fused(trignet::load_model_spec(jet), max_batch, peak);
+      if (!sweep_fused(trignet::load_model_spec(jet), max_batch, peak)) {
+        emit("FAILED: launch shapes of the fused kernel gave different outputs");
+        status = 1;
+      }
     }
   } catch (const std::exception& e) {
     emit(std::string("FAILED: ") + e.what());

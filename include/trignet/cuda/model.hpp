@@ -88,26 +88,70 @@ __device__ __forceinline__ void resolve(const Op& op, float* arena_s, const Io& 
   *out = op.out >= 0 ? arena_s + op.out : io.out[-1 - op.out] + sample * io.out_size[-1 - op.out];
 }
 
+/// Dense over the tile's ns samples: groups of dense_block_rows (sample, row)
+/// pairs x unit lanes, consecutive threads on consecutive units of one group
+/// (coalesced weight loads, broadcast input loads).
+__device__ __forceinline__ void fused_dense(const Op& op, const float* P, float* s_arena, int arena,
+                                            const Io& io, long long s0, int ns) {
+  const int rows = op.items / op.units;
+  const int n_in = op.in_features, units = op.units;
+  const int lanes = (units + dense_block_units - 1) / dense_block_units;
+  const int pairs = ns * rows;
+  const int groups = (pairs + dense_block_rows - 1) / dense_block_rows;
+  for (int idx = threadIdx.x; idx < groups * lanes; idx += blockDim.x) {
+    const int g = idx / lanes;
+    const int u0 = idx - g * lanes;
+    const int first = g * dense_block_rows;
+    const int n = min(dense_block_rows, pairs - first);
+    const float* x[dense_block_rows];
+    float* y[dense_block_rows];
+    for (int r = 0; r < dense_block_rows; ++r) {
+      if (r >= n) break;
+      const int s = (first + r) / rows;
+      const int row = first + r - s * rows;
+      const float* in[max_op_inputs];
+      float* out;
+      resolve(op, s_arena + s * arena, io, s0 + s, in, &out);
+      x[r] = in[0] + row * n_in;
+      y[r] = out + row * units;
+    }
+    dense_block(op, P, x, y, n, u0, lanes);
+  }
+}
+
 /// The whole network in one kernel. Shared memory: ops, [weights], tile arena.
+/// ops_words and param_floats are multiples of 4 (plan.hpp), so the copies
+/// move 16 bytes per load, four loads in flight per thread.
 template <bool SharedWeights>
 __global__ void fused(const Op* __restrict__ ops, int n_ops, int ops_words,
                       const float* __restrict__ params, int param_floats,
                       const int* __restrict__ indices, int arena, int tile, Io io,
                       long long batch) {
-  extern __shared__ float smem[];
+  extern __shared__ float4 smem4[];
+  float* smem = reinterpret_cast<float*>(smem4);
   {
-    const int* src = reinterpret_cast<const int*>(ops);
-    int* dst = reinterpret_cast<int*>(smem);
-    for (int i = threadIdx.x; i < ops_words; i += blockDim.x) dst[i] = src[i];
+    const float4* src = reinterpret_cast<const float4*>(ops);
+    for (int i = threadIdx.x; i < ops_words / 4; i += blockDim.x) smem4[i] = src[i];
   }
   const Op* s_ops = reinterpret_cast<const Op*>(smem);
   const float* P = params;
   float* s_arena = smem + ops_words;
   if (SharedWeights) {
-    float* s_params = smem + ops_words;
-    for (int i = threadIdx.x; i < param_floats; i += blockDim.x) s_params[i] = params[i];
-    P = s_params;
-    s_arena = s_params + param_floats;
+    float4* dst = smem4 + ops_words / 4;
+    const float4* src = reinterpret_cast<const float4*>(params);
+    const int n4 = param_floats / 4, step = blockDim.x;
+    int i = threadIdx.x;
+    for (; i + 3 * step < n4; i += 4 * step) {
+      const float4 a = __ldg(src + i), b = __ldg(src + i + step), c = __ldg(src + i + 2 * step),
+                   d = __ldg(src + i + 3 * step);
+      dst[i] = a;
+      dst[i + step] = b;
+      dst[i + 2 * step] = c;
+      dst[i + 3 * step] = d;
+    }
+    for (; i < n4; i += step) dst[i] = __ldg(src + i);
+    P = smem + ops_words;
+    s_arena = smem + ops_words + param_floats;
   }
   __syncthreads();
   const long long n_tiles = (batch + tile - 1) / tile;
@@ -116,14 +160,18 @@ __global__ void fused(const Op* __restrict__ ops, int n_ops, int ops_words,
     const int ns = static_cast<int>(min(static_cast<long long>(tile), batch - s0));
     for (int k = 0; k < n_ops; ++k) {
       const Op& op = s_ops[k];
-      const int total = ns * op.items;
-      for (int idx = threadIdx.x; idx < total; idx += blockDim.x) {
-        const int s = idx / op.items;
-        const int item = idx - s * op.items;
-        const float* in[max_op_inputs];
-        float* out;
-        resolve(op, s_arena + s * arena, io, s0 + s, in, &out);
-        eval_item(op, P, indices, in, out, item);
+      if (op.kind == OpKind::dense) {
+        fused_dense(op, P, s_arena, arena, io, s0, ns);
+      } else {
+        const int total = ns * op.items;
+        for (int idx = threadIdx.x; idx < total; idx += blockDim.x) {
+          const int s = idx / op.items;
+          const int item = idx - s * op.items;
+          const float* in[max_op_inputs];
+          float* out;
+          resolve(op, s_arena + s * arena, io, s0 + s, in, &out);
+          eval_item(op, P, indices, in, out, item);
+        }
       }
       __syncthreads();
     }
@@ -190,7 +238,13 @@ class Model {
         mode_ = ExecutionMode::layered;
       }
     }
-    ops_ = upload(plan_.ops.data(), plan_.ops.size());
+    {
+      // One spare op: the fused kernel copies whole float4s (ops_shared_floats
+      // rounds up by at most 12 bytes, less than one Op).
+      std::vector<Op> ops = plan_.ops;
+      ops.emplace_back();
+      ops_ = upload(ops.data(), ops.size());
+    }
     params_ = upload(plan_.params.data(), plan_.params.size());
     indices_ = upload(plan_.indices.data(), plan_.indices.size());
     if (mode_ == ExecutionMode::fused) {

@@ -339,6 +339,9 @@ inline Plan build_plan(const ModelSpec& spec, const GraphInfo& g) {
     op.out = -1 - static_cast<int>(o);
     plan.ops.push_back(op);
   }
+  // A whole number of float4s: the fused kernel copies the table to shared
+  // memory 16 bytes at a time, and must not read past the device buffer.
+  plan.params.resize((plan.params.size() + 3) / 4 * 4, 0.0f);
   plan.arena = arena.size() | 1;
   for (const Op& op : plan.ops) plan.max_items = std::max(plan.max_items, op.items);
   return plan;
@@ -358,8 +361,10 @@ struct FusedConfig {
   std::size_t param_floats = 0;  // parameters in shared memory (0 if read from global)
 };
 
+/// Floats of shared memory the ops take, rounded to a whole number of float4s
+/// so that the parameters after them are 16-byte aligned.
 inline std::size_t ops_shared_floats(const Plan& plan) {
-  return (plan.ops.size() * sizeof(Op) + sizeof(float) - 1) / sizeof(float);
+  return (plan.ops.size() * sizeof(Op) + 4 * sizeof(float) - 1) / (4 * sizeof(float)) * 4;
 }
 
 /// Chooses the fused configuration for a shared-memory budget in bytes.
@@ -398,18 +403,52 @@ inline FusedConfig choose_fused(const Plan& plan, std::size_t budget_bytes,
   return c;
 }
 
-/// Host reference executor: evaluates the plan with the same eval_item the
-/// kernels run. `layered` emulates the layered executor (Dense as a separate
-/// GEMM, here a plain loop, then the bias_act epilogue op); otherwise the
-/// fused kernel's order. inputs[i]: batch x size; outputs[o]: batch x size.
+/// How run_plan_reference orders the work: as the fused kernel does (Dense in
+/// dense_block()s), one eval_item per (sample, item) (what dense_block must
+/// equal bit for bit), or as the layered executor does (Dense as a separate
+/// GEMM, here a plain loop, then the bias_act epilogue op).
+enum class ReferenceOrder { fused, per_item, layered };
+
+/// Host reference executor: evaluates the plan with the same functions the
+/// kernels run. inputs[i]: batch x size; outputs[o]: batch x size.
 inline void run_plan_reference(const Plan& plan, const float* const* inputs, float* const* outputs,
-                               std::size_t batch, bool layered) {
+                               std::size_t batch, ReferenceOrder order) {
   const std::size_t A = static_cast<std::size_t>(plan.arena);
   std::vector<float> arena(batch * A, 0.0f);
   const float* P = plan.params.data();
   const int* I = plan.indices.data();
+  auto operands = [&](const Op& op, std::size_t s, const float** in, float** out) {
+    float* a = arena.data() + s * A;
+    for (int k = 0; k < op.n_in; ++k)
+      in[k] = op.in[k] >= 0 ? a + op.in[k]
+                            : inputs[-1 - op.in[k]] + s * plan.inputs[static_cast<std::size_t>(-1 - op.in[k])].size;
+    *out = op.out >= 0 ? a + op.out
+                       : outputs[-1 - op.out] + s * plan.outputs[static_cast<std::size_t>(-1 - op.out)].size;
+  };
   for (const Op& op : plan.ops) {
-    if (layered && op.kind == OpKind::dense) {
+    if (order == ReferenceOrder::fused && op.kind == OpKind::dense) {
+      // The kernel's decomposition: groups of 4 (sample, row) pairs x unit lanes.
+      const std::size_t rows = static_cast<std::size_t>(op.items / op.units);
+      const std::size_t pairs = batch * rows;
+      const int stride = (op.units + dense_block_units - 1) / dense_block_units;
+      for (std::size_t g = 0; g < pairs; g += dense_block_rows) {
+        const int n = static_cast<int>(std::min<std::size_t>(dense_block_rows, pairs - g));
+        const float* x[dense_block_rows];
+        float* y[dense_block_rows];
+        for (int r = 0; r < n; ++r) {
+          const std::size_t s = (g + static_cast<std::size_t>(r)) / rows;
+          const std::size_t row = (g + static_cast<std::size_t>(r)) - s * rows;
+          const float* in[max_op_inputs];
+          float* out;
+          operands(op, s, in, &out);
+          x[r] = in[0] + row * static_cast<std::size_t>(op.in_features);
+          y[r] = out + row * static_cast<std::size_t>(op.units);
+        }
+        for (int u0 = 0; u0 < stride; ++u0) dense_block(op, P, x, y, n, u0, stride);
+      }
+      continue;
+    }
+    if (order == ReferenceOrder::layered && op.kind == OpKind::dense) {
       for (std::size_t s = 0; s < batch; ++s) {
         const float* x = arena.data() + s * A + op.in[0];
         float* y = arena.data() + s * A + op.out;
@@ -430,13 +469,9 @@ inline void run_plan_reference(const Plan& plan, const float* const* inputs, flo
       continue;
     }
     for (std::size_t s = 0; s < batch; ++s) {
-      float* a = arena.data() + s * A;
       const float* in[max_op_inputs];
-      for (int k = 0; k < op.n_in; ++k)
-        in[k] = op.in[k] >= 0 ? a + op.in[k]
-                              : inputs[-1 - op.in[k]] + s * plan.inputs[static_cast<std::size_t>(-1 - op.in[k])].size;
-      float* out = op.out >= 0 ? a + op.out
-                               : outputs[-1 - op.out] + s * plan.outputs[static_cast<std::size_t>(-1 - op.out)].size;
+      float* out;
+      operands(op, s, in, &out);
       for (int item = 0; item < op.items; ++item) eval_item(op, P, I, in, out, item);
     }
   }
