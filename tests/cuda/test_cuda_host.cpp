@@ -221,7 +221,7 @@ TEST_CASE("cuda plan: fused configuration from the shared-memory budget") {
   const auto big = trignet::cuda::choose_fused(plan, 100 * 1024, true);
   CHECK(big.possible);
   CHECK(big.weights_in_shared);
-  CHECK(big.tile == 64);
+  CHECK(big.tile == 128);
   CHECK(big.shared_bytes <= 100 * 1024);
   // 4389 weights need ~17.6 kB: a 16 kB budget cannot hold them.
   CHECK_FALSE(trignet::cuda::choose_fused(plan, 16 * 1024, true).possible);

@@ -49,8 +49,10 @@ struct CompileOptions {
   std::size_t shared_memory_budget = 100 * 1024;
   int threads_per_block = 256;
   /// Largest number of samples a fused block holds at once (rounded down to a
-  /// power of two; smaller when shared memory is short).
-  int max_tile = 64;
+  /// power of two; smaller when shared memory is short, and per call when the
+  /// batch is too small to give every SM a block). 128 measured best for the
+  /// jet tagger on an H200 (docs/gpu-results.md).
+  int max_tile = 128;
   /// Re-run the file's embedded test vectors on the GPU at compile time and
   /// throw VerificationError if they do not reproduce.
   bool verify_test_vectors = true;
@@ -86,6 +88,12 @@ __device__ __forceinline__ void resolve(const Op& op, float* arena_s, const Io& 
     in[k] = r >= 0 ? arena_s + r : io.in[-1 - r] + sample * io.in_size[-1 - r];
   }
   *out = op.out >= 0 ? arena_s + op.out : io.out[-1 - op.out] + sample * io.out_size[-1 - op.out];
+}
+
+/// Work items of fused_dense() for ns samples.
+__device__ __forceinline__ int dense_block_count(const Op& op, int ns) {
+  const int pairs = ns * (op.items / op.units);
+  return (pairs + dense_block_rows - 1) / dense_block_rows * ((op.units + dense_block_units - 1) / dense_block_units);
 }
 
 /// Dense over the tile's ns samples: groups of dense_block_rows (sample, row)
@@ -160,7 +168,10 @@ __global__ void fused(const Op* __restrict__ ops, int n_ops, int ops_words,
     const int ns = static_cast<int>(min(static_cast<long long>(tile), batch - s0));
     for (int k = 0; k < n_ops; ++k) {
       const Op& op = s_ops[k];
-      if (op.kind == OpKind::dense) {
+      // Blocks when they keep every thread busy; otherwise (small tiles, e.g.
+      // batch 1) one output per thread gives more parallelism. Both give the
+      // same bits (dense_block sums as eval_item does).
+      if (op.kind == OpKind::dense && dense_block_count(op, ns) >= static_cast<int>(blockDim.x)) {
         fused_dense(op, P, s_arena, arena, io, s0, ns);
       } else {
         const int total = ns * op.items;
@@ -279,11 +290,11 @@ class Model {
   int device() const { return device_; }
   const CompileOptions& options() const { return options_; }
 
-  /// One line for logs: "jet_tagger: fused, 64 samples per tile, weights in shared memory (57 kB)".
+  /// One line for logs: "jet_tagger: fused, up to 128 samples per tile, weights in shared memory, ...".
   std::string describe() const {
     std::string s = plan_.name + ": " + mode_name(mode_);
     if (mode_ == ExecutionMode::fused)
-      s += ", " + std::to_string(fused_.tile) + " samples per tile, weights in " +
+      s += ", up to " + std::to_string(fused_.tile) + " samples per tile, weights in " +
            (fused_.weights_in_shared ? "shared memory" : "global memory (read-only cache)") +
            ", " + std::to_string(fused_.shared_bytes) + " bytes of shared memory per block";
     else
@@ -497,17 +508,22 @@ class Session {
   void run_fused(const kernels::Io& io, long long batch) {
     const Model<T>& m = *model_;
     const FusedConfig& c = m.fused_;
-    const long long tiles = (batch + c.tile - 1) / c.tile;
+    // Smaller tiles than the configured one (shared memory is sized for it)
+    // while the batch would not give every SM a block: medium batches spread
+    // over the GPU instead of queueing on a few SMs.
+    long long tile = c.tile;
+    while (tile > 1 && (batch + tile - 1) / tile < m.sm_count_) tile /= 2;
+    const long long tiles = (batch + tile - 1) / tile;
     const int grid = static_cast<int>(std::min<long long>(tiles, m.max_grid_));
     const int ops_words = static_cast<int>(c.ops_floats);
     if (c.weights_in_shared)
       kernels::fused<true><<<grid, m.options_.threads_per_block, c.shared_bytes, stream_>>>(
           m.ops_.data(), static_cast<int>(m.plan_.ops.size()), ops_words, m.params_.data(),
-          static_cast<int>(c.param_floats), m.indices_.data(), m.plan_.arena, c.tile, io, batch);
+          static_cast<int>(c.param_floats), m.indices_.data(), m.plan_.arena, static_cast<int>(tile), io, batch);
     else
       kernels::fused<false><<<grid, m.options_.threads_per_block, c.shared_bytes, stream_>>>(
           m.ops_.data(), static_cast<int>(m.plan_.ops.size()), ops_words, m.params_.data(), 0,
-          m.indices_.data(), m.plan_.arena, c.tile, io, batch);
+          m.indices_.data(), m.plan_.arena, static_cast<int>(tile), io, batch);
     TRIGNET_CUDA_CHECK(cudaGetLastError());
   }
 

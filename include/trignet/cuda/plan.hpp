@@ -373,7 +373,7 @@ inline std::size_t ops_shared_floats(const Plan& plan) {
 /// `max_tile`) whose activations fit in `budget_bytes` of shared memory, with
 /// the weights there too when they fit beside a tile of at least 16.
 inline FusedConfig choose_fused(const Plan& plan, std::size_t budget_bytes,
-                                bool require_shared_weights, int max_tile = 64) {
+                                bool require_shared_weights, int max_tile = 128) {
   FusedConfig c;
   c.ops_floats = ops_shared_floats(plan);
   const std::size_t params = (plan.params.size() + 3) / 4 * 4;
