@@ -53,6 +53,12 @@ struct CompileOptions {
   /// batch is too small to give every SM a block). 128 measured best for the
   /// jet tagger on an H200 (docs/gpu-results.md).
   int max_tile = 128;
+  /// Automatic mode, models too large to hold their weights in shared memory
+  /// (run layered): run small batches (up to 1e8 FLOP per call) through the
+  /// fused kernel with weights in global memory, one launch instead of one
+  /// per op. Outputs then depend on the batch size in the last bits (another
+  /// summation order than cuBLAS).
+  bool small_batch_fused = true;
   /// Re-run the file's embedded test vectors on the GPU at compile time and
   /// throw VerificationError if they do not reproduce.
   bool verify_test_vectors = true;
@@ -247,6 +253,19 @@ class Model {
                                std::to_string(budget) + " bytes of shared memory; use layered mode");
       } else {
         mode_ = ExecutionMode::layered;
+        // Small batches still take one launch: measured on an H200, the fused
+        // kernel reading weights from global memory beats the per-op launches
+        // of the layered path up to ~1e8 FLOP per call for networks up to
+        // ~0.3 MFLOP per sample (docs/gpu-results.md); wider networks (a
+        // single block per tile is then too slow) stay layered at any batch.
+        if (options.small_batch_fused && plan_.flops_per_sample <= small_batch_max_flops_per_sample) {
+          const FusedConfig small = choose_fused(plan_, budget, false, options.max_tile);
+          if (small.possible) {
+            fused_ = small;
+            small_batch_limit_ = std::max<long long>(
+                1, static_cast<long long>(small_batch_call_flops / std::max(1.0, plan_.flops_per_sample)));
+          }
+        }
       }
     }
     {
@@ -258,7 +277,7 @@ class Model {
     }
     params_ = upload(plan_.params.data(), plan_.params.size());
     indices_ = upload(plan_.indices.data(), plan_.indices.size());
-    if (mode_ == ExecutionMode::fused) {
+    if (mode_ == ExecutionMode::fused || small_batch_limit_ > 0) {
       const void* kernel = fused_.weights_in_shared
                                ? reinterpret_cast<const void*>(&kernels::fused<true>)
                                : reinterpret_cast<const void*>(&kernels::fused<false>);
@@ -286,6 +305,9 @@ class Model {
   /// fused or layered (never automatic).
   ExecutionMode mode() const { return mode_; }
   const FusedConfig& fused_config() const { return fused_; }
+  /// Layered models: batches up to this size run through the fused kernel
+  /// instead (0: never; CompileOptions::small_batch_fused).
+  long long small_batch_limit() const { return small_batch_limit_; }
   /// The device the weights live on (the current device at construction).
   int device() const { return device_; }
   const CompileOptions& options() const { return options_; }
@@ -299,7 +321,11 @@ class Model {
            ", " + std::to_string(fused_.shared_bytes) + " bytes of shared memory per block";
     else
       s += ", cuBLAS SGEMM + bias/activation epilogue, " + std::to_string(plan_.arena) +
-           " floats of workspace per sample";
+           " floats of workspace per sample" +
+           (small_batch_limit_ > 0 ? "; batches up to " + std::to_string(small_batch_limit_) +
+                                         " fused (up to " + std::to_string(fused_.tile) +
+                                         " samples per tile, weights in global memory)"
+                                   : std::string());
     return s;
   }
 
@@ -312,7 +338,11 @@ class Model {
   CompileOptions options_;
   std::string source_;
   ExecutionMode mode_ = ExecutionMode::automatic;
+  static constexpr double small_batch_max_flops_per_sample = 4e5;
+  static constexpr double small_batch_call_flops = 1e8;
+
   FusedConfig fused_;
+  long long small_batch_limit_ = 0;
   int device_ = 0;
   int sm_count_ = 1;
   int max_grid_ = 1;
@@ -394,7 +424,7 @@ class Session {
       io.out[o] = d_outputs[o];
       io.out_size[o] = static_cast<int>(plan.outputs[o].size);
     }
-    if (model_->mode_ == ExecutionMode::fused)
+    if (model_->mode_ == ExecutionMode::fused || static_cast<long long>(batch) <= model_->small_batch_limit_)
       run_fused(io, static_cast<long long>(batch));
     else
       for (std::size_t s0 = 0; s0 < batch; s0 += capacity_)
