@@ -5,7 +5,13 @@
 #         allocation-counting program (it replaces malloc, which ASan owns).
 #   tsan  ThreadSanitizer: the multithreaded tests ([threads] in the test
 #         programs, and the thread stress program with fewer runs).
-# Usage: tools/run-sanitizers.sh [asan|tsan|all] (default all). Builds in
+#   ci    the subset the test command runs on every submission (CI's time
+#         limit; 2 cores): ASan+UBSan over the core test program (loader,
+#         format, layers, engine, numerics, binary weight file, reproducible
+#         mode), the fixed-point engine, the CLI tests and the fuzz replays;
+#         TSan over the thread stress program. The layer-family, fast-path and
+#         fixed-type programs (long sanitizer builds) run in "all" only.
+# Usage: tools/run-sanitizers.sh [asan|tsan|all|ci] (default all). Builds in
 # build-asan/ and build-tsan/ (TRIGNET_ASAN_BUILD_DIR, TRIGNET_TSAN_BUILD_DIR),
 # with TRIGNET_SAN_CXX (default g++) and TRIGNET_JOBS parallel jobs.
 set -euo pipefail
@@ -31,11 +37,23 @@ targets_of() {  # dir: the test programs the build defines (+ the CLI)
 
 elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
 
-if [[ $what == asan || $what == all ]]; then
+case "$what" in
+  asan|tsan|all|ci) ;;
+  *) echo "usage: tools/run-sanitizers.sh [asan|tsan|all|ci]" >&2; exit 2 ;;
+esac
+
+if [[ $what == asan || $what == all || $what == ci ]]; then
   start=$(date +%s)
   build="${TRIGNET_ASAN_BUILD_DIR:-$root/build-asan}"
   configure "$build" "-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-  mapfile -t targets < <(targets_of "$build" | grep -v '^trignet_allocation_tests$')
+  if [[ $what == ci ]]; then
+    mapfile -t targets < <(targets_of "$build" |
+      grep -E '^trignet_(tests|fixed_engine_tests|cli)$|^trignet_fuzz_replay_')
+    tests_re='^(trignet_tests: |trignet_fixed_engine_tests: |cli_|fuzz_)'
+  else
+    mapfile -t targets < <(targets_of "$build" | grep -v '^trignet_allocation_tests$')
+    tests_re='.'
+  fi
   echo "== ASan+UBSan: building ${targets[*]}"
   cmake --build "$build" -j "$jobs" --target "${targets[@]}"
   built=$(date +%s)
@@ -43,15 +61,20 @@ if [[ $what == asan || $what == all ]]; then
   ( cd "$build" &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --output-on-failure -j "$jobs" -E '^(trignet_allocation_tests|reference_fixtures|installed_package)' )
+    ctest --output-on-failure -j "$jobs" -R "$tests_re" \
+      -E '^(trignet_allocation_tests|reference_fixtures|installed_package|trignet_cuda_gpu_tests)' )
   echo "== ASan+UBSan: done (build $((built - start))s, tests $(elapsed "$built"))"
 fi
 
-if [[ $what == tsan || $what == all ]]; then
+if [[ $what == tsan || $what == all || $what == ci ]]; then
   start=$(date +%s)
   build="${TRIGNET_TSAN_BUILD_DIR:-$root/build-tsan}"
   configure "$build" "-fsanitize=thread"
-  mapfile -t targets < <(targets_of "$build" | grep -E '^trignet_(tests|layer_family_tests|stress_tests)$')
+  if [[ $what == ci ]]; then
+    targets=(trignet_stress_tests)
+  else
+    mapfile -t targets < <(targets_of "$build" | grep -E '^trignet_(tests|layer_family_tests|stress_tests)$')
+  fi
   echo "== TSan: building ${targets[*]}"
   cmake --build "$build" -j "$jobs" --target "${targets[@]}"
   built=$(date +%s)

@@ -6,10 +6,13 @@
 # a bounded libFuzzer session of the model loader and of `trignet run` input
 # parsing under ASan+UBSan (tools/run-fuzz.sh, TRIGNET_FUZZ_SECONDS per
 # target, default 60).
-# TRIGNET_SANITIZERS=1 adds the sanitizer builds: every C++ test program again
-# under AddressSanitizer + UndefinedBehaviorSanitizer and the multithreaded
-# ones under ThreadSanitizer (tools/run-sanitizers.sh; long: every test
-# program is built twice more).
+# Then the sanitizer builds (tools/run-sanitizers.sh ci): the core test
+# program, the fixed-point engine, the CLI tests and the fuzz replays under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the thread stress program
+# under ThreadSanitizer.
+# TRIGNET_SANITIZERS=1 widens that to every C++ test program under ASan+UBSan
+# and every multithreaded test under TSan (tools/run-sanitizers.sh all; long:
+# every test program is built twice more).
 # TRIGNET_QUICK=1 skips fuzzing and sanitizers (a fast local edit-test loop).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,5 +49,8 @@ stage "fuzzing: libFuzzer under ASan+UBSan, ${TRIGNET_FUZZ_SECONDS:-60} s per ta
 if [[ ${TRIGNET_SANITIZERS:-0} == 1 ]]; then
   stage "sanitizers: ASan+UBSan over every C++ test program, TSan over the threaded tests"
   TRIGNET_JOBS="$jobs" "$root/tools/run-sanitizers.sh" all
+else
+  stage "sanitizers: ASan+UBSan over the core, fixed-point, CLI and fuzz-replay tests, TSan over the thread stress test"
+  TRIGNET_JOBS="$jobs" "$root/tools/run-sanitizers.sh" ci
 fi
 stage "all tests passed"

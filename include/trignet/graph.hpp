@@ -109,8 +109,18 @@ inline void check_per_feature(const ModelSpec& spec, const std::string& path, st
 /// Validates the whole spec and infers every shape. Throws FormatError naming
 /// the JSON path of the first problem. `limits` bound the tensor sizes, node
 /// and weight counts; without them only the format's maxima apply.
+/// With TRIGNET_SEPARATE_LOADER it is compiled once, with the JSON loader, in
+/// the TU that defines TRIGNET_LOADER_IMPLEMENTATION (format/load_spec.hpp).
+#if defined(TRIGNET_SEPARATE_LOADER)
+GraphInfo analyse(const ModelSpec& spec, const ResourceLimits& limits = ResourceLimits::format_maximum());
+#endif
+#if !defined(TRIGNET_SEPARATE_LOADER) || defined(TRIGNET_LOADER_IMPLEMENTATION)
+#if defined(TRIGNET_SEPARATE_LOADER)
+GraphInfo analyse(const ModelSpec& spec, const ResourceLimits& limits) {
+#else
 inline GraphInfo analyse(const ModelSpec& spec,
                          const ResourceLimits& limits = ResourceLimits::format_maximum()) {
+#endif
   using detail::graph_fail;
   GraphInfo info;
   if (spec.nodes.size() > limits.max_nodes)
@@ -288,5 +298,6 @@ inline GraphInfo analyse(const ModelSpec& spec,
     }
   return info;
 }
+#endif  // !TRIGNET_SEPARATE_LOADER || TRIGNET_LOADER_IMPLEMENTATION
 
 }  // namespace trignet

@@ -1,6 +1,35 @@
 #pragma once
 // Model file (JSON text) -> validated ModelSpec. Every field of format v1 is
 // checked here or in analyse(); see docs/format.md.
+//
+// Compiling the JSON loader (nlohmann::json and the strict validation of every
+// layer) costs ~9 s at -O2 in each translation unit that calls it. A program
+// can compile it once instead (docs/fast-path.md, "Compile time"): build every
+// TU with -DTRIGNET_SEPARATE_LOADER, and one of them with
+//   #define TRIGNET_LOADER_IMPLEMENTATION
+//   #include <trignet/format/load_spec.hpp>
+// The others then see only the two declarations below.
+
+#include <string>
+
+#include "trignet/graph.hpp"
+#include "trignet/model_spec.hpp"
+
+#if defined(TRIGNET_SEPARATE_LOADER)
+namespace trignet {
+ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>",
+                           const ResourceLimits& limits = ResourceLimits(),
+                           const std::string& weights_directory = "");
+ModelSpec load_model_spec(const std::string& path, const ResourceLimits& limits = ResourceLimits());
+}  // namespace trignet
+#define TRIGNET_LOADER_FUNCTION
+#define TRIGNET_LOADER_DEFAULT(...)
+#else
+#define TRIGNET_LOADER_FUNCTION inline
+#define TRIGNET_LOADER_DEFAULT(...) = __VA_ARGS__
+#endif
+
+#if !defined(TRIGNET_SEPARATE_LOADER) || defined(TRIGNET_LOADER_IMPLEMENTATION)
 
 #include <algorithm>
 #include <cstdint>
@@ -171,9 +200,10 @@ inline TestVector parse_test_vector(const JsonReader& j, const ModelSpec& spec,
 /// `limits` bound what the file may declare (FormatError beyond them);
 /// `weights_directory` is where a binary "weights_file" is looked up (the
 /// model file's directory; empty: the model may not have one).
-inline ModelSpec parse_model_spec(const std::string& text, const std::string& source = "<string>",
-                                  const ResourceLimits& limits = ResourceLimits(),
-                                  const std::string& weights_directory = "") {
+TRIGNET_LOADER_FUNCTION ModelSpec parse_model_spec(const std::string& text,
+                                                   const std::string& source TRIGNET_LOADER_DEFAULT("<string>"),
+                                                   const ResourceLimits& limits TRIGNET_LOADER_DEFAULT(ResourceLimits()),
+                                                   const std::string& weights_directory TRIGNET_LOADER_DEFAULT("")) {
   if (text.size() > limits.max_file_bytes)
     throw FormatError("trignet: " + source + ": " + std::to_string(text.size()) +
                       " bytes of JSON, more than " + std::to_string(limits.max_file_bytes) +
@@ -238,8 +268,8 @@ inline ModelSpec parse_model_spec(const std::string& text, const std::string& so
 }
 
 /// Reads and validates a model file.
-inline ModelSpec load_model_spec(const std::string& path,
-                                 const ResourceLimits& limits = ResourceLimits()) {
+TRIGNET_LOADER_FUNCTION ModelSpec load_model_spec(const std::string& path,
+                                                  const ResourceLimits& limits TRIGNET_LOADER_DEFAULT(ResourceLimits())) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw FormatError("trignet: " + path + ": is a directory, not a model file");
@@ -259,3 +289,8 @@ inline ModelSpec load_model_spec(const std::string& path,
 }
 
 }  // namespace trignet
+
+#endif  // !TRIGNET_SEPARATE_LOADER || TRIGNET_LOADER_IMPLEMENTATION
+
+#undef TRIGNET_LOADER_FUNCTION
+#undef TRIGNET_LOADER_DEFAULT
