@@ -49,7 +49,7 @@ if [[ $what == asan || $what == all || $what == ci ]]; then
   if [[ $what == ci ]]; then
     mapfile -t targets < <(targets_of "$build" |
       grep -E '^trignet_(tests|fixed_engine_tests|cli)$|^trignet_fuzz_replay_')
-    tests_re='^(trignet_tests: |trignet_fixed_engine_tests: |cli_|fuzz_)'
+    tests_re='^(trignet_tests:|trignet_fixed_engine_tests:|cli: |fuzz_)'
   else
     mapfile -t targets < <(targets_of "$build" | grep -v '^trignet_allocation_tests$')
     tests_re='.'
