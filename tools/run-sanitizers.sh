@@ -18,6 +18,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 what="${1:-all}"
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"  # reuse objects across clones (see run-tests.sh)
+# These builds have -g, for which ccache also hashes the working directory
+# (debug info records it): without this no other clone would reuse them. The
+# cost: a debugger may look for sources under the clone that built them.
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 jobs="${TRIGNET_JOBS:-$(nproc)}"
 cxx="${TRIGNET_SAN_CXX:-g++}"
 launcher=()
