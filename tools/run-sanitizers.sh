@@ -2,7 +2,9 @@
 # Sanitizer builds of the C++ tests:
 #   asan  AddressSanitizer + UndefinedBehaviorSanitizer: every C++ test
 #         program, the CLI tests and the fuzz-regression replays, except the
-#         allocation-counting program (it replaces malloc, which ASan owns).
+#         allocation-counting program (it replaces malloc, which ASan owns) and
+#         the cross-ISA reproducibility check (three builds with their own
+#         -march flags, compared byte for byte: a build check, not a memory one).
 #   tsan  ThreadSanitizer: the multithreaded tests ([threads] in the test
 #         programs, and the thread stress program with fewer runs).
 #   ci    the subset the test command runs on every submission (CI's time
@@ -66,7 +68,7 @@ if [[ $what == asan || $what == all || $what == ci ]]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --output-on-failure -j "$jobs" -R "$tests_re" \
-      -E '^(trignet_allocation_tests|reference_fixtures|installed_package|trignet_cuda_gpu_tests)' )
+      -E '^(trignet_allocation_tests|reference_fixtures|installed_package|trignet_cuda_gpu_tests|reproducible_across_instruction_sets)' )
   echo "== ASan+UBSan: done (build $((built - start))s, tests $(elapsed "$built"))"
 fi
 
