@@ -79,7 +79,7 @@ if [[ $what == tsan || $what == all || $what == ci ]]; then
   if [[ $what == ci ]]; then
     targets=(trignet_stress_tests)
   else
-    mapfile -t targets < <(targets_of "$build" | grep -E '^trignet_(tests|layer_family_tests|stress_tests)$')
+    mapfile -t targets < <(targets_of "$build" | grep -E '^trignet_(tests|stress_tests)$')
   fi
   echo "== TSan: building ${targets[*]}"
   cmake --build "$build" -j "$jobs" --target "${targets[@]}"
