@@ -45,6 +45,7 @@
 #endif
 
 #include <nlohmann/json.hpp>
+#include <trignet/simd/vec.hpp>
 #include <trignet/trignet.hpp>
 
 #include "backend.hpp"
@@ -254,33 +255,23 @@ double core_ghz() {
 /// in GFLOP/s (one FMA = 2 FLOP). Best of 5 runs of ~1 ms; 0 without FMA
 /// (SSE2 builds).
 double fma_peak_gflops() {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#if defined(__AVX512F__)
-  using V = __m512;
-  constexpr int width = 16;
-  auto fma = [](V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); };
-  auto set1 = [](float v) { return _mm512_set1_ps(v); };
-  auto lane0 = [](V a) { return _mm512_cvtss_f32(a); };
-#else
-  using V = __m256;
-  constexpr int width = 8;
-  auto fma = [](V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); };
-  auto set1 = [](float v) { return _mm256_set1_ps(v); };
-  auto lane0 = [](V a) { return _mm256_cvtss_f32(a); };
-#endif
+#if TRIGNET_SIMD_LEVEL >= 2  // AVX2+FMA or AVX-512: the library's own vector type
+  namespace simd = trignet::simd;
+  using V = simd::vf;
+  constexpr int width = static_cast<int>(simd::width);
   constexpr int chains = width == 16 ? 16 : 12;
   constexpr long iters = 50000;
   double best = 0;
   float sink = 0;
   for (int rep = 0; rep < 5; ++rep) {
     V acc[chains];
-    for (int k = 0; k < chains; ++k) acc[k] = set1(0.001f * static_cast<float>(k));
-    const V m = set1(0.9999999f), c = set1(1e-7f);
+    for (int k = 0; k < chains; ++k) acc[k] = simd::set1(0.001f * static_cast<float>(k));
+    const V m = simd::set1(0.9999999f), c = simd::set1(1e-7f);
     const auto a = Clock::now();
     for (long i = 0; i < iters; ++i)
-      for (int k = 0; k < chains; ++k) acc[k] = fma(acc[k], m, c);
+      for (int k = 0; k < chains; ++k) acc[k] = simd::fmadd(acc[k], m, c);
     const double ns = ns_between(a, Clock::now());
-    for (int k = 0; k < chains; ++k) sink += lane0(acc[k]);
+    for (int k = 0; k < chains; ++k) sink += simd::reduce_add(acc[k]);
     best = std::max(best, 2.0 * width * chains * static_cast<double>(iters) / ns);
   }
   volatile float keep = sink;
@@ -297,29 +288,10 @@ double fma_peak_gflops() {
 /// a warm-up. At batch 1 a network whose weights do not fit in L1 cannot run
 /// faster than its weight bytes / this bandwidth.
 double l2_read_gbps() {
-#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
-#if defined(__AVX512F__)
-  using V = __m512;
-  constexpr std::size_t width = 16;
-  auto load = [](const float* p) { return _mm512_load_ps(p); };
-  auto add = [](V a, V b) { return _mm512_add_ps(a, b); };
-  auto zero = []() { return _mm512_setzero_ps(); };
-  auto lane0 = [](V a) { return _mm512_cvtss_f32(a); };
-#elif defined(__AVX2__)
-  using V = __m256;
-  constexpr std::size_t width = 8;
-  auto load = [](const float* p) { return _mm256_load_ps(p); };
-  auto add = [](V a, V b) { return _mm256_add_ps(a, b); };
-  auto zero = []() { return _mm256_setzero_ps(); };
-  auto lane0 = [](V a) { return _mm256_cvtss_f32(a); };
-#else
-  using V = __m128;
-  constexpr std::size_t width = 4;
-  auto load = [](const float* p) { return _mm_load_ps(p); };
-  auto add = [](V a, V b) { return _mm_add_ps(a, b); };
-  auto zero = []() { return _mm_setzero_ps(); };
-  auto lane0 = [](V a) { return _mm_cvtss_f32(a); };
-#endif
+#if TRIGNET_SIMD_LEVEL >= 1  // SSE2 and up: the library's own vector type
+  namespace simd = trignet::simd;
+  using V = simd::vf;
+  constexpr std::size_t width = simd::width;
   constexpr std::size_t n = 512 * 1024 / sizeof(float);
   constexpr std::size_t step = 8 * width;
   std::vector<float> storage(n + 64, 1.0f);
@@ -329,12 +301,12 @@ double l2_read_gbps() {
   float sink = 0;
   for (int pass = 0; pass < 22; ++pass) {
     V acc[8];
-    for (auto& a : acc) a = zero();
+    for (auto& a : acc) a = simd::set1(0.0f);
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < n; i += step)
-      for (std::size_t k = 0; k < 8; ++k) acc[k] = add(acc[k], load(data + i + k * width));
+      for (std::size_t k = 0; k < 8; ++k) acc[k] = acc[k] + simd::load(data + i + k * width);
     const double ns = ns_between(t0, Clock::now());
-    for (auto& a : acc) sink += lane0(a);
+    for (auto& a : acc) sink += simd::reduce_add(a);
     if (pass >= 2) best = std::max(best, static_cast<double>(n * sizeof(float)) / ns);
   }
   volatile float keep = sink;
