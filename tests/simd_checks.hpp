@@ -21,6 +21,9 @@ struct AccuracyRow {
   void check_activation_sizes(SimdLog& log);                                             \
   void check_softmax(SimdLog& log);                                                      \
   void check_dense(SimdLog& log);                                                        \
+  void check_exp_floor(SimdLog& log);                                                    \
+  void check_dense_softmax(SimdLog& log);                                                \
+  void check_dense_fixed(SimdLog& log);                                                  \
   }
 
 TRIGNET_DECLARE_SIMD_CHECKS(simd_checks_default)

@@ -30,9 +30,15 @@ struct Checks {
   void (*sizes)(SimdLog&);
   void (*softmax)(SimdLog&);
   void (*dense)(SimdLog&);
+  void (*exp_floor)(SimdLog&);
+  void (*dense_softmax)(SimdLog&);
+  void (*dense_fixed)(SimdLog&);
 };
 #define TRIGNET_CHECKS_OF(ns) \
-  Checks { ns::check_activation_accuracy, ns::check_activation_sizes, ns::check_softmax, ns::check_dense }
+  Checks {                                                                                                       \
+    ns::check_activation_accuracy, ns::check_activation_sizes, ns::check_softmax, ns::check_dense, ns::check_exp_floor, \
+        ns::check_dense_softmax, ns::check_dense_fixed                                                            \
+  }
 
 void run_simd_checks(const char* isa, Checks checks) {
   SimdLog log;
@@ -42,6 +48,9 @@ void run_simd_checks(const char* isa, Checks checks) {
   checks.sizes(log);
   checks.softmax(log);
   checks.dense(log);
+  checks.exp_floor(log);
+  checks.dense_softmax(log);
+  checks.dense_fixed(log);
   INFO(isa << ":\n" << log.text);
   CHECK(log.failures == 0);
   CHECK(n_rows == 14);

@@ -71,9 +71,10 @@ class static_model {
   // Preprocessing arrays have one entry per feature of the input's last axis.
   static constexpr std::size_t features = layer_t<0>::features;
   // run_batch works through the batch in chunks small enough for two stack
-  // buffers of at most 32 KiB each.
-  static constexpr std::size_t chunk =
-      std::max<std::size_t>(8, std::min<std::size_t>(64, 8192 / row_width) / 8 * 8);
+  // buffers of at most 32 KiB each, in multiples of 24 rows: every register
+  // tile height of the kernels (6, 8 or 12 rows; simd/dense.hpp) divides it,
+  // so only the last chunk of a batch has left-over rows.
+  static constexpr std::size_t chunk = std::max<std::size_t>(24, std::min<std::size_t>(64, 8192 / row_width) / 24 * 24);
 
  public:
   /// Loads a model file with the strict loader and checks it against the type.

@@ -99,11 +99,39 @@ inline void activate(const Activation& a, float* data, std::size_t n) {
   }
 }
 
+/// Softmax of a row of n <= width values held in one vector, the other lanes
+/// -inf, written to y[0..n) (y[0..valid) when valid > n: padded lanes get 0).
+/// Kept in registers: the same operations in the same order as softmax_row
+/// below, so the same bits, without its round trips through memory.
+inline void softmax_vector(vf v, float* y, std::size_t n, std::size_t valid) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  const float m = reduce_max(v);
+  vf r;
+  if (!any(is_nan(v)) && m != inf) {
+    const vf e = exp_nonpositive(v - set1(m));  // the -inf lanes: exp(-inf) = 0
+    r = e * set1(1.0f / reduce_add(e));
+  } else {  // rare: NaN poisons the row; +inf entries share the mass
+    alignas(alignment) float t[width];
+    store(t, v);
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) count += t[i] == inf;
+    const bool nan = any(is_nan(v));
+    for (std::size_t i = 0; i < width; ++i)
+      t[i] = i >= n ? 0.0f : nan ? std::numeric_limits<float>::quiet_NaN() : t[i] == inf ? 1.0f / static_cast<float>(count) : 0.0f;
+    r = load(t);
+  }
+  if (valid >= width)
+    store(y, r);
+  else
+    store_partial(y, r, valid);
+}
+
 /// Softmax over one contiguous row of n floats, in place, with the run-time
 /// engine's rules: a NaN makes the row NaN; +inf entries share the mass;
 /// the maximum is subtracted first, so nothing overflows.
 inline void softmax_row(float* x, std::size_t n) {
   constexpr float inf = std::numeric_limits<float>::infinity();
+  if (n <= width) return softmax_vector(load_partial(x, n, -inf), x, n, n);
   const std::size_t full = n / width * width, tail = n - full;
   vf vmax = set1(-inf);
   bool has_nan = false;

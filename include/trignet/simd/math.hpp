@@ -19,35 +19,68 @@ inline constexpr float ln2_hi = 0.693359375f;  // ln 2 split so n * ln2_hi is ex
 inline constexpr float ln2_lo = -2.12194440e-4f;
 inline constexpr float exp_max = 88.72283935546875f;   // ln(FLT_MAX)
 inline constexpr float exp_min = -87.33654475055310f;  // ln(FLT_MIN)
+// The lowest float whose exp() below is a normal float (-0x1.5d589ep+6, just
+// above ln(FLT_MIN)): every input below it gives 0, as the flush of results
+// under FLT_MIN did before (checked by a scan over [-88, -87] at every SIMD
+// level; tests/test_simd.cpp "exp: the lowest normal result").
+inline constexpr float exp_lowest = -0x1.5d589ep+6f;
 inline constexpr float min_normal = std::numeric_limits<float>::min();
 inline constexpr float inf = std::numeric_limits<float>::infinity();
 }  // namespace constants
 
+namespace detail {
+/// For x clamped to [exp_lowest, 88.8]: n = round(x log2 e) as a float and
+/// y = e^(x - n ln 2), so that e^x = y 2^n.
+struct exp_split {
+  vf n, y;
+};
+inline exp_split exp_reduce(vf xc) {
+  using namespace constants;
+  const vf fn = round_nearest(xc * set1(log2e));
+  vf r = fmadd(fn, set1(-ln2_hi), xc);
+  r = fmadd(fn, set1(-ln2_lo), r);
+  // Minimax polynomial c0 + c1 r + ... + c5 r^5 for (e^r - 1 - r) / r^2 on
+  // |r| <= ln(2)/2, by Estrin's scheme: a dependency chain of 3 multiply-adds
+  // instead of Horner's 5 (exp's latency is on every recurrent step's
+  // critical path).
+  const vf r2 = r * r;
+  const vf lo = fmadd(set1(1.6666665459e-1f), r, set1(5.0000001201e-1f));
+  const vf mid = fmadd(set1(8.3334519073e-3f), r, set1(4.1665795894e-2f));
+  const vf hi = fmadd(set1(1.9875691500e-4f), r, set1(1.3981999507e-3f));
+  const vf p = fmadd(hi, r2 * r2, fmadd(mid, r2, lo));
+  return {fn, fmadd(p, r2, r + set1(1.0f))};
+}
+}  // namespace detail
+
 /// e^x; 0 below ln(FLT_MIN) (no denormals), +inf above ln(FLT_MAX), NaN for NaN.
 inline vf exp(vf x) {
   using namespace constants;
-  const vf xc = min(max(x, set1(-88.0f)), set1(88.8f));
-  const vf fn = to_float(to_int(xc * set1(log2e)));
-  vf r = fmadd(fn, set1(-ln2_hi), xc);
-  r = fmadd(fn, set1(-ln2_lo), r);
-  // Minimax polynomial for e^r - 1 - r on |r| <= ln(2)/2.
-  vf p = set1(1.9875691500e-4f);
-  p = fmadd(p, r, set1(1.3981999507e-3f));
-  p = fmadd(p, r, set1(8.3334519073e-3f));
-  p = fmadd(p, r, set1(4.1665795894e-2f));
-  p = fmadd(p, r, set1(1.6666665459e-1f));
-  p = fmadd(p, r, set1(5.0000001201e-1f));
-  const vf y = fmadd(p, r * r, r + set1(1.0f));
-  // 2^n as two factors 2^n1 * 2^n2 so that n in [-127, 128] never leaves the exponent range.
-  const vi n = to_int(fn);
-  const vi n1 = to_int(fmadd(fn, set1(0.5f), set1(-0.25f)));  // floor(n / 2)
+  // Inputs below exp_lowest are clamped to it before the polynomial, so no
+  // lane ever computes a denormal (each denormal product costs a microcode
+  // assist: 2.5x the whole exp on Zen 4, and softmax's padded lanes are
+  // -inf), and set to 0 after.
+  const detail::exp_split s = detail::exp_reduce(min(max(x, set1(exp_lowest)), set1(88.8f)));
+  // 2^n as two factors 2^n1 * 2^n2 so that n in [-126, 128] never leaves the exponent range.
+  const vi n = to_int(s.n);
+  const vi n1 = to_int(fmadd(s.n, set1(0.5f), set1(-0.25f)));  // floor(n / 2)
   const vi n2 = n - n1;
   const vf s1 = as_float(shl<23>(n1 + seti(127)));
   const vf s2 = as_float(shl<23>(n2 + seti(127)));
-  vf e = (y * s1) * s2;
-  e = select(e < set1(min_normal), zero(), e);
-  e = select(x > set1(exp_max), set1(inf), e);
-  return select(is_nan(x), x, e);
+  const vf e = (s.y * s1) * s2;
+  // The special cases in one select at the end (their values depend on x only).
+  const vm nan = is_nan(x), over = x > set1(exp_max);
+  const vf special = select(nan, x, select(over, set1(inf), zero()));
+  return select(nan | over | (x < set1(exp_lowest)), special, e);
+}
+
+/// e^x for x <= 0 that is not NaN (softmax's shifted logits): the same bits
+/// as exp(x) with fewer operations. The result is 0 or a normal float, so
+/// 2^n is one normal factor, and there is no NaN or overflow to select.
+inline vf exp_nonpositive(vf x) {
+  using namespace constants;
+  const detail::exp_split s = detail::exp_reduce(max(x, set1(exp_lowest)));
+  const vf e = s.y * as_float(shl<23>(to_int(s.n) + seti(127)));  // n in [-126, 0]
+  return select(x < set1(exp_lowest), zero(), e);
 }
 
 /// e^x - 1, accurate near 0 (Taylor series for |x| < 0.5).

@@ -94,6 +94,8 @@ inline vf select(vm m, vf a, vf b) { return {_mm512_mask_blend_ps(m.v, b.v, a.v)
 inline vi as_int(vf a) { return {_mm512_castps_si512(a.v)}; }
 inline vf as_float(vi a) { return {_mm512_castsi512_ps(a.v)}; }
 inline vi to_int(vf a) { return {_mm512_cvtps_epi32(a.v)}; }  // round to nearest
+/// a rounded to the nearest integer (ties to even), as to_float(to_int(a)) for |a| < 2^31.
+inline vf round_nearest(vf a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 inline vf to_float(vi a) { return {_mm512_cvtepi32_ps(a.v)}; }
 inline vi operator+(vi a, vi b) { return {_mm512_add_epi32(a.v, b.v)}; }
 inline vi operator-(vi a, vi b) { return {_mm512_sub_epi32(a.v, b.v)}; }
@@ -112,6 +114,8 @@ inline vf load_partial(const float* p, std::size_t n, float fill) {
 inline void store_partial(float* p, vf a, std::size_t n) {
   _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), a.v);
 }
+/// True in the first n lanes (n <= width).
+inline vm first_lanes(std::size_t n) { return {static_cast<__mmask16>((1u << n) - 1u)}; }
 
 #elif TRIGNET_SIMD_LEVEL == 2 || TRIGNET_SIMD_LEVEL == 1
 
@@ -180,9 +184,11 @@ inline vf as_float(vi a) { return {_mm_castsi128_ps(a.v)}; }
 #if TRIGNET_SIMD_LEVEL == 2
 inline vi to_int(vf a) { return {_mm256_cvtps_epi32(a.v)}; }  // round to nearest
 inline vf to_float(vi a) { return {_mm256_cvtepi32_ps(a.v)}; }
+inline vf round_nearest(vf a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 #else
 inline vi to_int(vf a) { return {_mm_cvtps_epi32(a.v)}; }
 inline vf to_float(vi a) { return {_mm_cvtepi32_ps(a.v)}; }
+inline vf round_nearest(vf a) { return to_float(to_int(a)); }  // SSE2 has no roundps
 #endif
 inline vi operator+(vi a, vi b) { return {TRIGNET_EPI(add)(a.v, b.v)}; }
 inline vi operator-(vi a, vi b) { return {TRIGNET_EPI(sub)(a.v, b.v)}; }
@@ -214,6 +220,14 @@ inline void store_partial(float* p, vf a, std::size_t n) {
   alignas(alignment) float t[width];
   store(t, a);
   for (std::size_t i = 0; i < n; ++i) p[i] = t[i];
+}
+inline vm first_lanes(std::size_t n) {
+#if TRIGNET_SIMD_LEVEL == 2
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return {_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lane))};
+#else
+  return {_mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(n)), _mm_setr_epi32(0, 1, 2, 3)))};
+#endif
 }
 #undef TRIGNET_PS
 #undef TRIGNET_EPI
@@ -251,6 +265,7 @@ inline vi as_int(vf a) { vi r; std::memcpy(&r.v, &a.v, 4); return r; }
 inline vf as_float(vi a) { vf r; std::memcpy(&r.v, &a.v, 4); return r; }
 inline vi to_int(vf a) { return {static_cast<std::int32_t>(std::nearbyint(a.v))}; }  // as cvtps2dq
 inline vf to_float(vi a) { return {static_cast<float>(a.v)}; }
+inline vf round_nearest(vf a) { return {std::nearbyint(a.v)}; }
 inline vi operator+(vi a, vi b) { return {static_cast<std::int32_t>(static_cast<std::uint32_t>(a.v) + static_cast<std::uint32_t>(b.v))}; }
 inline vi operator-(vi a, vi b) { return {static_cast<std::int32_t>(static_cast<std::uint32_t>(a.v) - static_cast<std::uint32_t>(b.v))}; }
 inline vi operator&(vi a, vi b) { return {a.v & b.v}; }
@@ -262,6 +277,7 @@ inline float reduce_add(vf a) { return a.v; }
 inline float reduce_max(vf a) { return a.v; }
 inline vf load_partial(const float* p, std::size_t n, float fill) { return {n ? *p : fill}; }
 inline void store_partial(float* p, vf a, std::size_t n) { if (n) *p = a.v; }
+inline vm first_lanes(std::size_t n) { return {n > 0}; }
 
 #endif
 

@@ -180,7 +180,7 @@ struct static_layer<dense<In, Units, Act, UseBias>> {
   void forward(const float* x, std::size_t x_stride, float* y, std::size_t y_stride,
                std::size_t y_cols, std::size_t rows) const {
     if (rows == 1)
-      simd::dense_row<kind>(view, x, y, y_cols, params);
+      simd::dense_row_fixed<kind, In, Units>(view, x, y, y_cols, params);
     else
       simd::dense_rows<kind>(view, x, x_stride, y, y_stride, y_cols, rows, params);
   }
@@ -423,7 +423,7 @@ struct static_layer<gru<Steps, In, Units, Act, RecurrentAct, ResetAfter, UseBias
     for (std::size_t s = 0; s < Steps; ++s) {
       const float* p = proj + (GoBackwards ? Steps - 1 - s : s) * 3 * up;
       if constexpr (ResetAfter) {
-        dense_row<ActivationKind::linear>(recurrent, h, rec, 3 * up, ActParams());
+        dense_row_one_pass<ActivationKind::linear, Units, 3 * up>(recurrent, h, rec, 3 * up, ActParams());
         for (std::size_t v = 0; v < up; v += width) {
           const vf z = apply<recurrent_kind>(load(p + v) + load(rec + v), recurrent_params);
           const vf rg = apply<recurrent_kind>(load(p + up + v) + load(rec + up + v), recurrent_params);
@@ -431,14 +431,14 @@ struct static_layer<gru<Steps, In, Units, Act, RecurrentAct, ResetAfter, UseBias
           store(h + v, fmadd(z, load(h + v) - c, c));  // z h + (1 - z) c
         }
       } else {
-        dense_row<ActivationKind::linear>(recurrent, h, rec, 2 * up, ActParams());
+        dense_row_one_pass<ActivationKind::linear, Units, 2 * up>(recurrent, h, rec, 2 * up, ActParams());
         for (std::size_t v = 0; v < up; v += width) {
           const vf z = apply<recurrent_kind>(load(p + v) + load(rec + v), recurrent_params);
           const vf rg = apply<recurrent_kind>(load(p + up + v) + load(rec + up + v), recurrent_params);
           store(rec + v, z);
           store(rh + v, rg * load(h + v));
         }
-        dense_row<ActivationKind::linear>(candidate, rh, rec + 2 * up, up, ActParams());
+        dense_row_fixed<ActivationKind::linear, Units, up>(candidate, rh, rec + 2 * up, up, ActParams());
         for (std::size_t v = 0; v < up; v += width) {
           const vf c = apply<kind>(load(p + 2 * up + v) + load(rec + 2 * up + v), params);
           store(h + v, fmadd(load(rec + v), load(h + v) - c, c));
