@@ -1,7 +1,8 @@
 #pragma once
 // Dense on the last axis. float runs the packed SIMD kernels of
-// simd/dense.hpp (weights padded to the vector width at load, bias and relu
-// fused; other activations follow in one vectorised pass). double keeps the
+// simd/dense.hpp (weights padded to the vector width at load; bias, relu and
+// softmax fused (the same bits as the separate pass); other activations
+// follow in one vectorised pass). double keeps the
 // Eigen path: the kernel in the file's [in, units] row-major order is the
 // column-major (units x in) matrix A of y = A x + b, one sample is a GEMV, a
 // batch is one GEMM over all rows.
@@ -40,6 +41,9 @@ class DenseLayer final : public Layer<T> {
       const WeightTensor* b = p.use_bias ? &weights.at("bias") : nullptr;
       view_ = simd::pack_dense(k.values.data(), b ? b->values.data() : nullptr, in_, units_, packed_.data());
       relu_ = p.activation.kind == ActivationKind::relu;
+      std::size_t axis = 0;
+      softmax_ = p.activation.kind == ActivationKind::softmax &&
+                 normalize_axis(p.activation.axis, output_shape.size(), axis) && axis + 1 == output_shape.size();
     } else {
       init_eigen(p, weights, k);
     }
@@ -51,6 +55,8 @@ class DenseLayer final : public Layer<T> {
       const simd::ActParams none;
       if (relu_) {
         simd::dense_rows<ActivationKind::relu>(view_, inputs[0], in_, output, units_, units_, rows, none);
+      } else if (softmax_) {  // over the last axis, the units of each row
+        simd::dense_rows<ActivationKind::softmax>(view_, inputs[0], in_, output, units_, units_, rows, none);
       } else {
         simd::dense_rows<ActivationKind::linear>(view_, inputs[0], in_, output, units_, units_, rows, none);
         activation_(output, batch);
@@ -95,6 +101,7 @@ class DenseLayer final : public Layer<T> {
   simd::AlignedFloats packed_;  // float
   simd::DenseView view_;
   bool relu_ = false;
+  bool softmax_ = false;  // over the last axis: fused into the kernel
   ActivationKernel<T> activation_;
 };
 
