@@ -116,8 +116,9 @@ inline void softmax_vector(vf v, float* y, std::size_t n, std::size_t valid) {
     std::size_t count = 0;
     for (std::size_t i = 0; i < n; ++i) count += t[i] == inf;
     const bool nan = any(is_nan(v));
+    const float share = count ? 1.0f / static_cast<float>(count) : 0.0f;
     for (std::size_t i = 0; i < width; ++i)
-      t[i] = i >= n ? 0.0f : nan ? std::numeric_limits<float>::quiet_NaN() : t[i] == inf ? 1.0f / static_cast<float>(count) : 0.0f;
+      t[i] = i >= n ? 0.0f : nan ? std::numeric_limits<float>::quiet_NaN() : t[i] == inf ? share : 0.0f;
     r = load(t);
   }
   if (valid >= width)

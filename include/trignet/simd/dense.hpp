@@ -85,7 +85,8 @@ inline void finish(vf acc, const float* bias, float* y, std::size_t valid, std::
                    const ActParams& p) {
   if constexpr (K == ActivationKind::softmax) {
     constexpr float inf = std::numeric_limits<float>::infinity();
-    if (units <= width) return softmax_vector(select(first_lanes(units), acc + load(bias), set1(-inf)), y, units, valid);
+    if (units <= width)
+      return softmax_vector(select(first_lanes(units), acc + load(bias), set1(-inf)), y, units, valid);
   }
   store_lanes(y, apply<K>(acc + load(bias), p), valid);
 }

@@ -50,6 +50,20 @@ inline exp_split exp_reduce(vf xc) {
   const vf p = fmadd(hi, r2 * r2, fmadd(mid, r2, lo));
   return {fn, fmadd(p, r2, r + set1(1.0f))};
 }
+
+/// y 2^n for an integral n in [-126, 128] and y in [0.5, 2), whose result is
+/// a normal float or +inf: AVX-512's scalef in one operation (a third fewer
+/// operations in exp, which the GRU's gates are throughput-bound on);
+/// elsewhere as two factors 2^n1 2^n2, each a normal float. Same bits.
+inline vf times_pow2(vf y, vf n) {
+#if TRIGNET_SIMD_LEVEL == 3
+  return {_mm512_scalef_ps(y.v, n.v)};
+#else
+  const vi n1 = to_int(fmadd(n, set1(0.5f), set1(-0.25f)));  // floor(n / 2)
+  const vi n2 = to_int(n) - n1;
+  return (y * as_float(shl<23>(n1 + seti(127)))) * as_float(shl<23>(n2 + seti(127)));
+#endif
+}
 }  // namespace detail
 
 /// e^x; 0 below ln(FLT_MIN) (no denormals), +inf above ln(FLT_MAX), NaN for NaN.
@@ -60,13 +74,7 @@ inline vf exp(vf x) {
   // assist: 2.5x the whole exp on Zen 4, and softmax's padded lanes are
   // -inf), and set to 0 after.
   const detail::exp_split s = detail::exp_reduce(min(max(x, set1(exp_lowest)), set1(88.8f)));
-  // 2^n as two factors 2^n1 * 2^n2 so that n in [-126, 128] never leaves the exponent range.
-  const vi n = to_int(s.n);
-  const vi n1 = to_int(fmadd(s.n, set1(0.5f), set1(-0.25f)));  // floor(n / 2)
-  const vi n2 = n - n1;
-  const vf s1 = as_float(shl<23>(n1 + seti(127)));
-  const vf s2 = as_float(shl<23>(n2 + seti(127)));
-  const vf e = (s.y * s1) * s2;
+  const vf e = detail::times_pow2(s.y, s.n);
   // The special cases in one select at the end (their values depend on x only).
   const vm nan = is_nan(x), over = x > set1(exp_max);
   const vf special = select(nan, x, select(over, set1(inf), zero()));
@@ -79,7 +87,11 @@ inline vf exp(vf x) {
 inline vf exp_nonpositive(vf x) {
   using namespace constants;
   const detail::exp_split s = detail::exp_reduce(max(x, set1(exp_lowest)));
-  const vf e = s.y * as_float(shl<23>(to_int(s.n) + seti(127)));  // n in [-126, 0]
+#if TRIGNET_SIMD_LEVEL == 3
+  const vf e = detail::times_pow2(s.y, s.n);
+#else
+  const vf e = s.y * as_float(shl<23>(to_int(s.n) + seti(127)));  // n in [-126, 0]: one normal factor
+#endif
   return select(x < set1(exp_lowest), zero(), e);
 }
 
