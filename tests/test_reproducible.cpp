@@ -125,11 +125,11 @@ TEST_CASE("reproducible: Dense against a long double reference, odd sizes", "[re
       trignet::WeightMap w;
       w["kernel"].shape = {in, units};
       w["bias"].shape = {units};
-      for (std::size_t k = 0; k < in * units; ++k) w["kernel"].values.push_back(std::sin(0.37f * k + 0.1f));
-      for (std::size_t j = 0; j < units; ++j) w["bias"].values.push_back(0.01f * j);
+      for (std::size_t k = 0; k < in * units; ++k) w["kernel"].values.push_back(std::sin(0.37f * static_cast<float>(k) + 0.1f));
+      for (std::size_t j = 0; j < units; ++j) w["bias"].values.push_back(0.01f * static_cast<float>(j));
       trignet::cpu::reproducible::DenseLayer<float> layer(p, w, {in}, {units});
       std::vector<float> x(3 * in), y(3 * units);
-      for (std::size_t k = 0; k < x.size(); ++k) x[k] = std::cos(0.91f * k);
+      for (std::size_t k = 0; k < x.size(); ++k) x[k] = std::cos(0.91f * static_cast<float>(k));
       const float* inputs[] = {x.data()};
       layer.forward(inputs, y.data(), 3, nullptr);
       for (std::size_t b = 0; b < 3; ++b)

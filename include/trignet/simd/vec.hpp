@@ -219,7 +219,8 @@ inline vf load_partial(const float* p, std::size_t n, float fill) {
 inline void store_partial(float* p, vf a, std::size_t n) {
   alignas(alignment) float t[width];
   store(t, a);
-  for (std::size_t i = 0; i < n; ++i) p[i] = t[i];
+  for (std::size_t i = 0; i < width; ++i)  // (a fixed count: GCC turned the n-loop into a memcpy it then misjudged)
+    if (i < n) p[i] = t[i];
 }
 inline vm first_lanes(std::size_t n) {
 #if TRIGNET_SIMD_LEVEL == 2
