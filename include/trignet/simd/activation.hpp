@@ -121,10 +121,7 @@ inline void softmax_vector(vf v, float* y, std::size_t n, std::size_t valid) {
       t[i] = i >= n ? 0.0f : nan ? std::numeric_limits<float>::quiet_NaN() : t[i] == inf ? share : 0.0f;
     r = load(t);
   }
-  if (valid >= width)
-    store(y, r);
-  else
-    store_partial(y, r, valid);
+  store_lanes(y, r, valid);
 }
 
 /// Softmax over one contiguous row of n floats, in place, with the run-time

@@ -71,13 +71,6 @@ inline DenseView pack_dense(const Src* kernel, const Src* bias, std::size_t in, 
 
 namespace kernel {
 
-inline void store_lanes(float* y, vf r, std::size_t valid) {
-  if (valid >= width)
-    store(y, r);
-  else
-    store_partial(y, r, valid);
-}
-
 /// Bias, activation and store of one accumulator vector (output columns
 /// col..col+width of a row with `units` outputs).
 template <ActivationKind K>

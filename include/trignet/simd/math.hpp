@@ -22,7 +22,7 @@ inline constexpr float exp_min = -87.33654475055310f;  // ln(FLT_MIN)
 // The lowest float whose exp() below is a normal float (-0x1.5d589ep+6, just
 // above ln(FLT_MIN)): every input below it gives 0, as the flush of results
 // under FLT_MIN did before (checked by a scan over [-88, -87] at every SIMD
-// level; tests/test_simd.cpp "exp: the lowest normal result").
+// level: check_exp_floor in tests/simd_checks.inc).
 inline constexpr float exp_lowest = -0x1.5d589ep+6f;
 inline constexpr float min_normal = std::numeric_limits<float>::min();
 inline constexpr float inf = std::numeric_limits<float>::infinity();

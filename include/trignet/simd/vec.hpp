@@ -289,6 +289,14 @@ inline vf copysign(vf mag, vf sign) {
   return as_float((as_int(mag) & seti(0x7fffffff)) | (as_int(sign) & seti(static_cast<std::int32_t>(0x80000000u))));
 }
 
+/// The first `valid` lanes of a to y (all of them when valid >= width).
+inline void store_lanes(float* y, vf a, std::size_t valid) {
+  if (valid >= width)
+    store(y, a);
+  else
+    store_partial(y, a, valid);
+}
+
 /// Round n up to a multiple of the vector width.
 constexpr std::size_t round_up(std::size_t n) { return (n + width - 1) / width * width; }
 
